@@ -1,0 +1,34 @@
+# Two promises (see README): `make demo` and `make test` work on a fresh machine.
+# TORCH_SPEC is installed *before* the project so pip does not resolve `torch` to a multi-GB
+# CUDA build; override it for another torch, e.g. `make demo TORCH_SPEC="torch==2.5.1"`,
+# or TORCH_SPEC="" to keep whatever torch the environment has.
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	if [ -n "$(TORCH_SPEC)" ]; then $(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"; fi
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/mitool estimate sample_data/gaussian_1d.csv --x x --y y
+	$(BIN)/mitool estimate sample_data/wine.csv --x alcohol,color_intensity --y target
+
+test: $(STAMP)
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/knn_speed.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -41,6 +41,9 @@ from mitool import cli_estimate  # noqa: E402
 
 cli_estimate.register(app)
 # (cluster / pairs register below)
+from mitool import cli_cluster  # noqa: E402
+
+cli_cluster.register(app)
 
 
 def main() -> None:

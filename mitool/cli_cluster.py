@@ -1,0 +1,159 @@
+"""``mitool cluster``: Invariant Information Clustering of a folder of images.
+
+Parses options, calls ``mitool.cluster`` and renders the result; no torch at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from mitool import cli_support
+
+SCHEMA_VERSION = 1
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``cluster`` command to ``app``."""
+    app.command(name="cluster", no_args_is_help=True)(cluster_command)
+
+
+def cluster_command(
+    folder: Path = typer.Argument(..., help="Folder of images (PNG/JPEG/BMP/GIF/TIFF/WebP), "
+                                  "searched recursively; sub-folder names are used as labels "
+                                  "for evaluation only."),
+    k: int | None = typer.Option(None, "--k", help="Number of clusters (default 10).",
+                            show_default=False),
+    overcluster: int | None = typer.Option(
+        None, "--overcluster", help="Clusters of the auxiliary over-clustering head "
+        "(default 5*k; 0 = off)."),
+    subheads: int = typer.Option(5, "--subheads", help="Sub-heads per head; the one with the "
+                                 "lowest IIC loss is reported."),
+    epochs: int | None = typer.Option(None, "--epochs", help="Passes over the images per head "
+                                      "(default 30)."),
+    batch_size: int | None = typer.Option(None, "--batch-size",
+                                          help="Distinct images per batch (default 128)."),
+    repeats: int | None = typer.Option(None, "--repeats", help="Perturbed copies of each image "
+                                       "per batch (default 4)."),
+    lr: float | None = typer.Option(None, "--lr", help="Adam learning rate (default 1e-3)."),
+    lambda_entropy: float = typer.Option(1.0, "--lambda-entropy", help="Weight of the marginal "
+                                         "entropies (1 = plain mutual information; >1 spreads "
+                                         "images over more clusters)."),
+    image_size: int | None = typer.Option(None, "--image-size", help="Side images are resized "
+                                          "to (default median of the data, at most 64)."),
+    channels: int | None = typer.Option(None, "--channels", help="1 (grayscale) or 3 (colour) "
+                                        "(default 1 if every image is grayscale)."),
+    flip: bool = typer.Option(False, "--flip/--no-flip", help="Random horizontal flips "
+                              "(off: digits and text are not flip-invariant)."),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda"),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    threads: int | None = typer.Option(None, "--threads", help="torch CPU threads "
+                                       "(default 1 on CPU, fastest for these small models)."),
+    baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also score k-means "
+                                  "on raw pixels when labels exist."),
+    assignments: Path | None = typer.Option(None, "--assignments", help="Write a CSV: path, "
+                                            "cluster, confidence."),
+    montage: Path | None = typer.Option(None, "--montage", help="Write a PNG grid of sample "
+                                        "images from each cluster."),
+    save_model: Path | None = typer.Option(None, "--save-model", help="Save the trained model."),
+    load_model: Path | None = typer.Option(None, "--load-model", help="Assign the images with "
+                                           "a saved model instead of training."),
+    output_format: str = typer.Option("table", "--format", help="table | json"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Cluster a folder of images without labels (IIC: Invariant Information Clustering)."""
+    with cli_support.guarded():
+        from mitool.errors import UsageError
+
+        fmt = output_format.strip().lower()
+        if fmt not in ("table", "json"):
+            raise UsageError(f"--format must be table or json, got '{output_format}'")
+        import mitool.cluster as lib
+
+        with cli_support.progress_bar("clustering",
+                                      cli_support.progress_enabled(quiet)) as progress:
+            if load_model is not None:
+                training_only = {"--overcluster": overcluster, "--epochs": epochs,
+                                 "--batch-size": batch_size, "--repeats": repeats, "--lr": lr,
+                                 "--image-size": image_size, "--channels": channels}
+                given = [name for name, value in training_only.items() if value is not None]
+                if given:
+                    raise UsageError(f"{', '.join(given)} cannot be used with --load-model "
+                                     "(the saved model fixes them)")
+                if save_model is not None:
+                    raise UsageError("--save-model cannot be used with --load-model")
+                result = lib.assign(folder, load_model, device=device, seed=seed,
+                                    threads=threads, baseline=baseline, progress=progress)
+                if k is not None and k != result.k:
+                    raise UsageError(f"--k {k} does not match the saved model (k={result.k})")
+            else:
+                defaults = lib.TrainConfig()
+                result = lib.cluster(
+                    folder, k=k if k is not None else 10, overcluster=overcluster,
+                    subheads=subheads,
+                    epochs=epochs if epochs is not None else defaults.epochs,
+                    batch_size=batch_size if batch_size is not None else defaults.batch_size,
+                    repeats=repeats if repeats is not None else defaults.repeats,
+                    lr=lr if lr is not None else defaults.lr,
+                    lambda_entropy=lambda_entropy, image_size=image_size, channels=channels,
+                    flip=flip, device=device, seed=seed, threads=threads, baseline=baseline,
+                    progress=progress,
+                )
+        if assignments is not None:
+            lib.write_assignments(result, assignments)
+        if montage is not None:
+            lib.write_montage(result, montage)
+        if save_model is not None:
+            lib.save_model(result, save_model)
+        for message in result.warnings:
+            cli_support.warn(message)
+        if fmt == "json":
+            cli_support.emit_json(report(result))
+        else:
+            _render_table(result)
+
+
+def report(result: Any) -> dict[str, Any]:
+    """The JSON document for one run (schema in docs/cluster.md)."""
+    from mitool import __version__
+
+    return {"schema_version": SCHEMA_VERSION, "mitool_version": __version__,
+            "command": "cluster", **result.to_dict()}
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _render_table(result: Any) -> None:
+    from rich.table import Table
+
+    console = cli_support.stdout_console()
+    title = (f"IIC clustering: {result.n_images} images"
+             f"{f' ({result.n_skipped} skipped)' if result.n_skipped else ''}, k={result.k}")
+    table = Table(title=title)
+    table.add_column("method")
+    for name in ("accuracy", "NMI", "ARI"):
+        table.add_column(name, justify="right")
+    table.add_column("IIC loss", justify="right")
+    rows = [(f"IIC (sub-head {result.chosen_subhead})", result.metrics, result.loss)]
+    if result.baseline_kmeans is not None:
+        rows.append(("k-means on pixels", result.baseline_kmeans, None))
+    for name, scores, loss in rows:
+        row = [_fmt(None if scores is None else scores[key]) for key in ("accuracy", "nmi", "ari")]
+        table.add_row(name, *row, _fmt(loss))
+    console.print(table)
+    if result.metrics is None:
+        console.print("no labels (images are not in class sub-folders): accuracy/NMI/ARI not "
+                      "computed")
+    console.print(f"cluster sizes: {' '.join(str(s) for s in result.cluster_sizes)}")
+    console.print(f"min possible loss -log k = {-_log(result.k):.3f}; "
+                  f"{result.seconds:.1f} s on {result.device} ({result.threads} thread(s))")
+
+
+def _log(x: float) -> float:
+    import math
+
+    return math.log(x)

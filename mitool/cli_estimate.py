@@ -1,0 +1,229 @@
+"""``mitool estimate`` and ``mitool sample``: options in, library call, table or JSON out."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from mitool import cli_support
+from mitool.cli_support import guarded
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class Unit(str, Enum):
+    nats = "nats"
+    bits = "bits"
+
+
+class InputFormat(str, Enum):
+    csv = "csv"
+    tsv = "tsv"
+    parquet = "parquet"
+
+
+ESTIMATOR_HELP = (
+    "Comma-separated estimators: mine, mine-biased, jsd, nwj, infonce, smile, ksg, sklearn, or "
+    "'all'. Default: the headline neural estimator (mine) beside ksg and sklearn."
+)
+
+
+def estimate_command(
+    data: str = typer.Argument(..., help="CSV, TSV or Parquet file, or '-' for standard input."),
+    x: list[str] = typer.Option(..., "--x", "-x", help="X columns: names or globs, comma-separated, repeatable."),
+    y: list[str] = typer.Option(..., "--y", "-y", help="Y columns: names or globs, comma-separated, repeatable."),
+    estimator: str | None = typer.Option(None, "--estimator", "-e", help=ESTIMATOR_HELP),
+    k: int = typer.Option(3, "--k", help="Neighbours for the k-NN estimators (ksg, sklearn)."),
+    unit: Unit = typer.Option(Unit.nats, "--unit", help="Report MI in nats or bits."),
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="table (for people) or json (one document on stdout)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Also write the JSON report to this file (atomically)."),
+    discrete: list[str] = typer.Option([], "--discrete", help="Columns to treat as discrete (e.g. integer codes)."),
+    continuous: list[str] = typer.Option([], "--continuous", help="Columns to force continuous (must be numeric)."),
+    max_rows: int | None = typer.Option(None, "--max-rows", help="Use a seeded random sample of at most N rows."),
+    input_format: InputFormat | None = typer.Option(None, "--input-format", help="Override format detection."),
+    seed: int = typer.Option(0, "--seed", help="Seed for sampling, jitter, splits and training."),
+    steps: int | None = typer.Option(None, "--steps", help="Neural: maximum training steps."),
+    epochs: float | None = typer.Option(None, "--epochs", help="Neural: training length in passes over the training rows (instead of --steps)."),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="Neural: minibatch size."),
+    lr: float | None = typer.Option(None, "--lr", help="Neural: Adam learning rate."),
+    hidden: str | None = typer.Option(None, "--hidden", help="Neural: hidden layer sizes, e.g. '128,128' or '256x3'."),
+    critic: str | None = typer.Option(None, "--critic", help="Neural: statistics network, concat or separable."),
+    holdout: float | None = typer.Option(None, "--holdout", help="Neural: fraction of rows held out for the reported estimate."),
+    patience: int | None = typer.Option(None, "--patience", help="Neural: evaluations without improvement before early stopping."),
+    ema_rate: float | None = typer.Option(None, "--ema-rate", help="MINE: moving-average rate of the gradient correction."),
+    readout: str | None = typer.Option(None, "--readout", help="JSD: KL bound used to read MI in nats, dv or nwj."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    plot: Path | None = typer.Option(None, "--plot", help="Draw the neural training curves to this PNG (needs matplotlib)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Estimate the mutual information I(X;Y) between two sets of columns."""
+    with guarded():
+        import dataclasses
+
+        from mitool.estimate import estimate
+        from mitool.estimators.config import NeuralConfig
+
+        overrides = {
+            "steps": steps, "epochs": epochs, "batch_size": batch_size, "lr": lr,
+            "critic": critic, "holdout": holdout, "patience": patience, "ema_rate": ema_rate,
+            "readout": readout, "device": device,
+        }
+        if hidden is not None:
+            from mitool.estimators.neural import parse_hidden
+
+            overrides["hidden"] = parse_hidden(hidden)
+        cfg = dataclasses.replace(
+            NeuralConfig(), **{k_: v for k_, v in overrides.items() if v is not None}
+        )
+        source: object = data
+        if data == "-":
+            source = sys.stdin.buffer.read()
+        with cli_support.progress_bar("training", cli_support.progress_enabled(quiet)) as cb:
+            result = estimate(
+                source, x=x, y=y, estimators=estimator, k=k, unit=unit.value,
+                discrete=discrete, continuous=continuous, max_rows=max_rows, seed=seed,
+                input_format=input_format.value if input_format else None, neural=cfg,
+                progress=cb,
+            )
+        _finish(result, fmt, output, plot)
+
+
+def _finish(result, fmt: OutputFormat, output: Path | None, plot: Path | None) -> None:
+    """Write files, then render; warnings to stderr."""
+    from mitool.atomic import atomic_write_text
+    from mitool.jsonout import dumps
+
+    doc = result.to_dict()
+    if plot is not None:
+        from mitool.estimators.plot import plot_training_curves
+
+        plot_training_curves(result.results, plot, unit=result.unit)
+    if output is not None:
+        atomic_write_text(output, dumps(doc))
+    for w in result.warnings:
+        cli_support.warn(w)
+    if fmt is OutputFormat.json:
+        cli_support.emit_json(doc)
+    else:
+        render_estimate(result)
+
+
+def _fmt_mi(value: float | None, digits: int = 4) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def render_estimate(result) -> None:
+    """The Rich table for people (stdout)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from mitool.estimate import to_unit
+
+    info = result.input
+    used = f"{info.n_used:,} of {info.n_rows:,} rows"
+    if info.n_dropped:
+        used += f", {info.n_dropped:,} dropped for missing values"
+    if info.n_sampled:
+        used += f", sampled to {info.n_sampled:,}"
+    title = f"I({', '.join(result.x)} ; {', '.join(result.y)})"
+    table = Table(title=escape(title), caption=escape(f"{info.path}: {used}"))
+    table.add_column("estimator", style="bold")
+    table.add_column("MI", justify="right")
+    table.add_column("unit")
+    table.add_column("time", justify="right")
+    extra_cols = [c for c in ("ci", "p_value") if any(c in r.details for r in result.results)]
+    for c in extra_cols:
+        table.add_column("95% CI" if c == "ci" else "p-value", justify="right")
+    table.add_column("notes")
+    head = result.headline
+    for r in result.results:
+        mi = to_unit(r.mi, result.unit)
+        name = r.estimator + (" *" if r is head else "")
+        notes = r.reason if not r.applicable else "; ".join(r.notes)
+        row = [escape(name), _fmt_mi(mi), result.unit, f"{r.seconds:.2f}s"]
+        for c in extra_cols:
+            if c == "ci":
+                lo, hi = r.details.get("ci_low"), r.details.get("ci_high")
+                row.append(
+                    "—" if lo is None else f"[{_fmt_mi(to_unit(lo, result.unit), 3)}, "
+                    f"{_fmt_mi(to_unit(hi, result.unit), 3)}]"
+                )
+            else:
+                p = r.details.get("p_value")
+                row.append("—" if p is None else f"{p:.3g}")
+        row.append(escape(notes or ""))
+        table.add_row(*row)
+    console = cli_support.stdout_console()
+    console.print(table)
+    if head is not None:
+        console.print(
+            f"headline (*): {head.estimator} = {_fmt_mi(result.mi)} {result.unit}", highlight=False
+        )
+
+
+class SampleKind(str, Enum):
+    gaussian = "gaussian"
+    student_t = "student-t"
+    additive_uniform = "additive-uniform"
+    independent = "independent"
+    label = "label"
+
+
+def sample_command(
+    kind: SampleKind = typer.Argument(SampleKind.gaussian, help="Which known-MI dataset to generate."),
+    n: int = typer.Option(5000, "--n", help="Rows."),
+    dim: int = typer.Option(1, "--dim", help="Dimension of X and of Y (gaussian, student-t, independent)."),
+    mi: float = typer.Option(1.0, "--mi", help="Target MI in nats (gaussian)."),
+    structure: str = typer.Option("paired", "--structure", help="gaussian: paired, sparse or dense correlations."),
+    rho: float = typer.Option(0.5, "--rho", help="student-t: correlation of each pair."),
+    dof: float = typer.Option(3.0, "--dof", help="student-t: degrees of freedom."),
+    eps: float = typer.Option(0.1, "--eps", help="additive-uniform: noise half-width (<= 0.5)."),
+    classes: int = typer.Option(4, "--classes", help="label: number of classes."),
+    transform: str | None = typer.Option(None, "--transform", help="Invertible per-column maps 'XMAP,YMAP' (cube, exp, asinh, wiggly, halfcube): MI unchanged."),
+    seed: int = typer.Option(0, "--seed"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="CSV file to write (default: stdout)."),
+) -> None:
+    """Generate a dataset with analytically known MI (as CSV); the true MI goes to stderr."""
+    with guarded():
+        from mitool import synthetic
+        from mitool.atomic import atomic_path
+        from mitool.errors import UsageError
+
+        if n < 2:
+            raise UsageError("--n must be at least 2")
+        if kind is SampleKind.gaussian:
+            d = synthetic.gaussian(n, dim, dim, mi=mi, structure=structure, seed=seed)
+        elif kind is SampleKind.student_t:
+            d = synthetic.student_t(n, dim, dim, rho=rho, dof=dof, seed=seed)
+        elif kind is SampleKind.additive_uniform:
+            d = synthetic.additive_uniform(n, eps=eps, seed=seed)
+        elif kind is SampleKind.independent:
+            d = synthetic.independent(n, dim, dim, seed=seed)
+        else:
+            d = synthetic.discrete_label(n, n_classes=classes, seed=seed)
+        if transform:
+            parts = [p.strip() for p in transform.split(",")]
+            if len(parts) != 2:
+                raise UsageError("--transform takes two maps, 'XMAP,YMAP' (e.g. cube,exp)")
+            d = synthetic.transformed(d, *parts)
+        frame = d.to_frame()
+        if output is None:
+            frame.to_csv(sys.stdout, index=False)
+        else:
+            with atomic_path(output) as tmp:
+                frame.to_csv(tmp, index=False)
+        sys.stderr.write(
+            f"{d.name}: true MI = {d.mi:.6f} nats; x: {','.join(d.x_names)}; "
+            f"y: {','.join(d.y_names)}\n"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("estimate")(estimate_command)
+    app.command("sample")(sample_command)

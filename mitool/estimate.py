@@ -1,0 +1,247 @@
+"""``mitool.estimate``: the library call behind ``mitool estimate``.
+
+Reads a table (path, bytes or DataFrame), prepares the selected columns, runs the chosen
+estimators and returns one ``EstimateResult``: the CLI renders it, Python users read it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from mitool import __version__
+from mitool.columns import Prepared, prepare, resolve_columns, split_specs
+from mitool.errors import UsageError
+from mitool.estimators import parse_estimators, run_estimator
+from mitool.estimators.base import EstimatorResult, ProgressCallback
+from mitool.estimators.config import NeuralConfig
+
+SCHEMA_VERSION = 1
+UNITS = ("nats", "bits")
+# keys of results/details that hold an amount of information (converted to the report's unit)
+_INFO_KEYS = {
+    "mi", "ci_low", "ci_high", "ceiling", "spread", "stderr", "null_mean", "null_p95",
+    "null_mi", "train", "heldout", "readout_mi", "bias",
+}
+
+
+def to_unit(value: Any, unit: str) -> Any:
+    """Nats -> the report's unit (bits divide by ln 2); lists convert element-wise."""
+    if unit == "nats" or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [to_unit(v, unit) for v in value]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value / math.log(2)
+    return value
+
+
+def _convert(obj: Any, unit: str) -> Any:
+    if isinstance(obj, dict):
+        return {
+            k: (to_unit(v, unit) if k in _INFO_KEYS and not isinstance(v, dict) else _convert(v, unit))
+            for k, v in obj.items()
+        }
+    if isinstance(obj, list):
+        return [_convert(v, unit) for v in obj]
+    return obj
+
+
+@dataclass
+class InputInfo:
+    path: str
+    format: str
+    n_rows: int
+    n_used: int
+    n_dropped: int
+    n_sampled: int | None = None
+
+
+@dataclass
+class EstimateResult:
+    """Everything ``mitool estimate`` reports. MI values inside are in nats; ``to_dict`` converts."""
+
+    input: InputInfo
+    x: list[str]
+    y: list[str]
+    discrete: list[str]
+    unit: str
+    results: list[EstimatorResult]
+    seed: int
+    k: int
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. the CI gate outcome
+
+    @property
+    def headline(self) -> EstimatorResult | None:
+        """The first requested estimator that produced a number."""
+        return next((r for r in self.results if r.mi is not None), None)
+
+    @property
+    def mi(self) -> float | None:
+        """Headline MI in the report's unit."""
+        h = self.headline
+        return None if h is None else to_unit(h.mi, self.unit)
+
+    def result(self, name: str) -> EstimatorResult:
+        for r in self.results:
+            if r.estimator == name:
+                return r
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The versioned JSON report (schema documented in docs/json-schema.md)."""
+        h = self.headline
+        results = []
+        for r in self.results:
+            row = {
+                "estimator": r.estimator,
+                "mi": r.mi,
+                "seconds": round(r.seconds, 4),
+                "applicable": r.applicable,
+                "reason": r.reason,
+                "notes": r.notes,
+                "warnings": r.warnings,
+                **r.details,
+            }
+            results.append(_convert(row, self.unit))
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "mitool_version": __version__,
+            "command": "estimate",
+            "input": vars(self.input).copy(),
+            "x": self.x,
+            "y": self.y,
+            "discrete": self.discrete,
+            "unit": self.unit,
+            "mi": self.mi,
+            "estimator": None if h is None else h.estimator,
+            "k": self.k,
+            "seed": self.seed,
+            "seconds": round(self.seconds, 4),
+            "results": results,
+            "warnings": self.warnings,
+            **self.extra,
+        }
+
+
+def load_frame(
+    source: Any,
+    columns_x: list[str],
+    columns_y: list[str],
+    input_format: str | None = None,
+    as_text: set[str] | frozenset[str] = frozenset(),
+):
+    """Read only the selected columns of ``source``; returns (frame, x, y, label, format)."""
+    import pandas as pd
+
+    if isinstance(source, pd.DataFrame):
+        available = [str(c) for c in source.columns]
+        x = resolve_columns(columns_x, available, "--x")
+        y = resolve_columns(columns_y, available, "--y")
+        return source, x, y, "<DataFrame>", "dataframe"
+    from mitool.tables import open_source, read_columns_names, read_selected
+
+    if not isinstance(source, (str, bytes, bytearray, os.PathLike)):
+        raise UsageError(
+            f"data must be a path, bytes or a pandas DataFrame, not {type(source).__name__}"
+        )
+    src = open_source(source, input_format)
+    available = read_columns_names(src)
+    x = resolve_columns(columns_x, available, "--x")
+    y = resolve_columns(columns_y, available, "--y")
+    wanted = list(dict.fromkeys(x + y))
+    table = read_selected(src, wanted, {c for c in as_text if c in wanted})
+    frame = table.to_pandas()
+    return frame, x, y, src.label, src.fmt
+
+
+def estimate(
+    data: Any,
+    x: str | list[str],
+    y: str | list[str],
+    estimators: str | list[str] | None = None,
+    *,
+    k: int = 3,
+    unit: str = "nats",
+    discrete: str | list[str] | None = None,
+    continuous: str | list[str] | None = None,
+    max_rows: int | None = None,
+    seed: int = 0,
+    input_format: str | None = None,
+    neural: NeuralConfig | None = None,
+    progress: ProgressCallback | None = None,
+) -> EstimateResult:
+    """Estimate I(X;Y) between two sets of columns of a table.
+
+    ``data``: a CSV/TSV/Parquet path, raw bytes (e.g. stdin) or a pandas DataFrame.
+    ``x``/``y``: column names or shell-style globs ("a,b" strings or lists).
+    ``estimators``: names, "all", or None for the default set (headline neural estimator,
+    ``ksg`` and ``sklearn``). The result's MI values are in nats; ``to_dict`` uses ``unit``.
+    """
+    t0 = time.perf_counter()
+    if unit not in UNITS:
+        raise UsageError(f"unknown unit '{unit}'; choose nats or bits")
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise UsageError(f"--k must be a positive integer, got {k}")
+    names = parse_estimators(estimators)
+    x_specs, y_specs = split_specs(x), split_specs(y)
+    if not x_specs:
+        raise UsageError("no X columns given (--x)")
+    if not y_specs:
+        raise UsageError("no Y columns given (--y)")
+    disc, cont = split_specs(discrete), split_specs(continuous)
+    frame, xs, ys, label, fmt = load_frame(data, x_specs, y_specs, input_format, set(cont))
+    for opt, cols in (("--discrete", disc), ("--continuous", cont)):
+        for c in cols:
+            if c not in xs and c not in ys:
+                raise UsageError(f"{opt} '{c}' is not one of the selected --x/--y columns")
+    prepared: Prepared = prepare(frame, xs, ys, disc, cont, max_rows=max_rows, seed=seed)
+    data_ = prepared.data
+    warnings = list(prepared.warnings)
+
+    if neural is not None or any(n not in ("ksg", "sklearn") for n in names):
+        cfg = neural or NeuralConfig()
+    else:
+        cfg = None
+
+    results: list[EstimatorResult] = []
+    if data_.x.shape[1] == 0 or data_.y.shape[1] == 0:
+        side = "X" if data_.x.shape[1] == 0 else "Y"
+        warnings.append(f"every {side} column is constant, so I(X;Y) = 0 exactly; nothing was estimated")
+        for name in names:
+            results.append(
+                EstimatorResult(name, 0.0, 0.0, notes=[f"{side} is constant: MI is exactly 0"])
+            )
+    else:
+        for name in names:
+            results.append(
+                run_estimator(name, data_, k=k, seed=seed, neural=cfg, progress=progress)
+            )
+    for r in results:
+        warnings.extend(f"{r.estimator}: {w}" for w in r.warnings)
+    return EstimateResult(
+        input=InputInfo(
+            path=label, format=fmt, n_rows=prepared.n_rows, n_used=data_.n,
+            n_dropped=prepared.n_dropped, n_sampled=prepared.n_sampled,
+        ),
+        x=xs,
+        y=ys,
+        discrete=[c for c in xs + ys if c in data_.x_names + data_.y_names and _is_disc(data_, c)],
+        unit=unit,
+        results=results,
+        seed=seed,
+        k=k,
+        seconds=time.perf_counter() - t0,
+        warnings=warnings,
+    )
+
+
+def _is_disc(data, c: str) -> bool:
+    if c in data.x_names:
+        return bool(data.x_discrete[data.x_names.index(c)])
+    return bool(data.y_discrete[data.y_names.index(c)])

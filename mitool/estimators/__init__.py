@@ -1,0 +1,78 @@
+"""Estimator registry: names, defaults and one dispatch function."""
+
+from __future__ import annotations
+
+from mitool.errors import UsageError
+from mitool.estimators.base import EstimatorResult, PreparedData, ProgressCallback
+from mitool.estimators.config import NeuralConfig
+
+NEURAL = ("mine", "mine-biased", "jsd", "nwj", "infonce", "smile")
+KNN = ("ksg", "sklearn")
+ALL = NEURAL + KNN
+HEADLINE = "mine"
+DEFAULT = (HEADLINE, "ksg", "sklearn")
+
+
+def parse_estimators(spec: str | list[str] | tuple[str, ...] | None) -> list[str]:
+    """'a,b' or ['a', 'b'] or 'all' or None (the default set) -> validated, ordered names."""
+    if spec is None:
+        return list(DEFAULT)
+    parts = [spec] if isinstance(spec, str) else list(spec)
+    names: list[str] = []
+    for part in parts:
+        for name in (p.strip().lower() for p in part.split(",")):
+            if not name:
+                continue
+            if name == "all":
+                names.extend(n for n in ALL if n not in names)
+                continue
+            if name == "default":
+                names.extend(n for n in DEFAULT if n not in names)
+                continue
+            if name not in ALL:
+                import difflib
+
+                close = difflib.get_close_matches(name, ALL, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                raise UsageError(
+                    f"unknown estimator '{name}'{hint} (choose from: {', '.join(ALL)}, all)"
+                )
+            if name not in names:
+                names.append(name)
+    if not names:
+        raise UsageError("--estimator names no estimator")
+    return names
+
+
+def run_estimator(
+    name: str,
+    data: PreparedData,
+    k: int = 3,
+    seed: int = 0,
+    neural: NeuralConfig | None = None,
+    progress: ProgressCallback | None = None,
+    permutations: int = 0,
+) -> EstimatorResult:
+    """Run one estimator by name (heavy modules are imported only when used)."""
+    if name == "ksg":
+        from mitool.estimators.ksg import run_ksg
+
+        return run_ksg(data, k=k, seed=seed)
+    if name == "sklearn":
+        from mitool.estimators.sklearn_mi import run_sklearn
+
+        return run_sklearn(data, k=k, seed=seed)
+    if name in NEURAL:
+        from mitool.estimators.neural import estimate_neural
+
+        return estimate_neural(
+            name, data, neural or NeuralConfig(), seed, progress=progress,
+            permutations=permutations,
+        )
+    raise UsageError(f"unknown estimator '{name}'")
+
+
+__all__ = [
+    "ALL", "DEFAULT", "HEADLINE", "KNN", "NEURAL", "EstimatorResult", "NeuralConfig",
+    "PreparedData", "parse_estimators", "run_estimator",
+]

@@ -1,0 +1,63 @@
+"""Shared types of the estimators: the prepared data they read and the result they return."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+# (done, total, fields) -> None; the CLI turns it into a Rich progress bar on stderr.
+ProgressCallback = Callable[[int, int, dict], None]
+
+
+@dataclass
+class PreparedData:
+    """X and Y after column selection, type handling and missing-value removal.
+
+    Continuous columns hold float64 values as read (estimators standardise as they need);
+    discrete columns hold integer codes 0..m-1 stored as float64 (see ``*_discrete``).
+    """
+
+    x: np.ndarray  # (n, dx) float64
+    y: np.ndarray  # (n, dy) float64
+    x_names: list[str]
+    y_names: list[str]
+    x_discrete: np.ndarray  # (dx,) bool
+    y_discrete: np.ndarray  # (dy,) bool
+
+    @property
+    def n(self) -> int:
+        return int(self.x.shape[0])
+
+    def subset(self, rows: np.ndarray) -> PreparedData:
+        """The same columns on a subset (or permutation) of the rows."""
+        return PreparedData(
+            self.x[rows], self.y[rows], self.x_names, self.y_names, self.x_discrete,
+            self.y_discrete,
+        )
+
+    def with_y(self, y: np.ndarray) -> PreparedData:
+        """Same X, replaced Y rows (used by permutation tests)."""
+        return PreparedData(
+            self.x, y, self.x_names, self.y_names, self.x_discrete, self.y_discrete
+        )
+
+
+@dataclass
+class EstimatorResult:
+    """One estimator's answer. ``mi`` is in nats (the report converts units) or None.
+
+    ``mi`` is None exactly when the estimator does not apply (``applicable`` False, with
+    ``reason``). ``details`` holds estimator-specific fields that go into the JSON as-is.
+    """
+
+    estimator: str
+    mi: float | None
+    seconds: float
+    applicable: bool = True
+    reason: str | None = None
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,45 @@
+"""scikit-learn's own estimator, run for one column against one column, as a reference."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from mitool.estimators.base import EstimatorResult, PreparedData
+
+
+def run_sklearn(data: PreparedData, k: int = 3, seed: int = 0) -> EstimatorResult:
+    """``mutual_info_regression`` (continuous target) or ``mutual_info_classif`` (discrete).
+
+    scikit-learn scores each feature against one target, so this applies only when X and Y
+    are a single column each; otherwise the result says why it was skipped.
+    """
+    if data.x.shape[1] != 1 or data.y.shape[1] != 1:
+        return EstimatorResult(
+            "sklearn", None, 0.0, applicable=False,
+            reason="scikit-learn handles one X column against one Y column only; "
+            f"got {data.x.shape[1]} x {data.y.shape[1]}",
+        )
+    from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
+
+    t0 = time.perf_counter()
+    feature, target = data.x, data.y[:, 0]
+    feat_disc, targ_disc = bool(data.x_discrete[0]), bool(data.y_discrete[0])
+    if feat_disc and not targ_disc:  # MI is symmetric: put the label on the target side
+        feature, target = data.y, data.x[:, 0]
+        feat_disc, targ_disc = targ_disc, feat_disc
+    if data.n < k + 1:
+        from mitool.errors import UsageError
+
+        raise UsageError(f"scikit-learn's estimator needs more rows than k: {data.n} rows, k={k}")
+    if targ_disc:
+        fn, which = mutual_info_classif, "mutual_info_classif"
+        target = target.astype(np.int64)
+    else:
+        fn, which = mutual_info_regression, "mutual_info_regression"
+    mi = fn(feature, target, discrete_features=[feat_disc], n_neighbors=k, random_state=seed)[0]
+    return EstimatorResult(
+        "sklearn", float(mi), time.perf_counter() - t0,
+        notes=[f"sklearn.feature_selection.{which}"], details={"k": k, "function": which},
+    )

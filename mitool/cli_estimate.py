@@ -66,7 +66,7 @@ def estimate_command(
     with guarded():
         import dataclasses
 
-        from mitool.estimate import estimate
+        from mitool.estimation import estimate
         from mitool.estimators.config import NeuralConfig
 
         overrides = {
@@ -123,7 +123,7 @@ def render_estimate(result) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from mitool.estimate import to_unit
+    from mitool.estimation import to_unit
 
     info = result.input
     used = f"{info.n_used:,} of {info.n_rows:,} rows"

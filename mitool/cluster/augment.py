@@ -1,0 +1,68 @@
+"""Random perturbations g for the pairs (x, gx): whole batches, per-sample parameters, on device.
+
+Plain torch (affine_grid / grid_sample): a random affine map (rotation, scale, translation,
+optional horizontal flip) then brightness/contrast jitter and Gaussian noise. No host syncs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Strength of each perturbation. Too strong hurts (see docs/benchmarks_cluster.md)."""
+
+    rotation: float = 15.0  # max degrees either way
+    scale: tuple[float, float] = (0.9, 1.1)  # zoom range (>1 = zoom in, i.e. a resized crop)
+    translate: float = 0.1  # max shift as a fraction of the image side
+    flip: bool = False  # horizontal flip with probability 1/2 (off: digits are not flip-invariant)
+    brightness: float = 0.1  # max additive shift (images in [0, 1])
+    contrast: float = 0.2  # max relative contrast change
+    noise: float = 0.03  # std of additive Gaussian noise
+
+
+def augment(x: "torch.Tensor", cfg: AugmentConfig) -> "torch.Tensor":
+    """Perturb each image of x: (B, C, H, W) in [0, 1] -> (B, C, H, W), same device and dtype."""
+    import torch
+    import torch.nn.functional as F
+
+    b = x.shape[0]
+    dev, dt = x.device, x.dtype
+
+    def uniform(lo: float, hi: float) -> "torch.Tensor":  # (B,) uniform on [lo, hi]
+        return torch.rand(b, device=dev, dtype=dt) * (hi - lo) + lo
+
+    angle = uniform(-cfg.rotation, cfg.rotation) * (math.pi / 180.0)
+    zoom = uniform(cfg.scale[0], cfg.scale[1])
+    # affine_grid maps output coords to input coords: sampling a smaller area zooms in.
+    inv = 1.0 / zoom
+    cos, sin = torch.cos(angle) * inv, torch.sin(angle) * inv
+    sx = cos
+    if cfg.flip:
+        sign = torch.where(torch.rand(b, device=dev) < 0.5, -1.0, 1.0).to(dt)
+        sx = cos * sign
+        sin_x = sin * sign
+    else:
+        sin_x = sin
+    tx = uniform(-2 * cfg.translate, 2 * cfg.translate)  # normalised coords span 2
+    ty = uniform(-2 * cfg.translate, 2 * cfg.translate)
+    theta = torch.stack(
+        (torch.stack((sx, -sin, tx), dim=1), torch.stack((sin_x, cos, ty), dim=1)), dim=1
+    )  # (B, 2, 3)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)  # (B, H, W, 2)
+    out = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+    if cfg.contrast > 0 or cfg.brightness > 0:
+        mean = out.mean(dim=(1, 2, 3), keepdim=True)  # (B, 1, 1, 1)
+        c = uniform(1 - cfg.contrast, 1 + cfg.contrast).view(b, 1, 1, 1)
+        shift = uniform(-cfg.brightness, cfg.brightness).view(b, 1, 1, 1)
+        out = (out - mean) * c + mean + shift
+    if cfg.noise > 0:
+        out = out + torch.randn_like(out) * cfg.noise
+    return out.clamp(0.0, 1.0)

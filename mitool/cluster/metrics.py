@@ -1,0 +1,81 @@
+"""Scoring a clustering against labels (when the folder has them) and the k-means baseline."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def hungarian_mapping(labels: np.ndarray, clusters: np.ndarray) -> dict[int, int]:
+    """Best one-to-one map cluster -> label (maximises agreements; scipy linear_sum_assignment).
+
+    Works for any number of clusters and labels; clusters left unmatched map to nothing.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    labels = np.asarray(labels)
+    clusters = np.asarray(clusters)
+    if labels.shape != clusters.shape or labels.ndim != 1:
+        raise ValueError("labels and clusters must be 1-D arrays of the same length")
+    label_ids, label_idx = np.unique(labels, return_inverse=True)
+    cluster_ids, cluster_idx = np.unique(clusters, return_inverse=True)
+    counts = np.zeros((len(cluster_ids), len(label_ids)), dtype=np.int64)
+    np.add.at(counts, (cluster_idx, label_idx), 1)  # (clusters, labels) contingency table
+    rows, cols = linear_sum_assignment(counts, maximize=True)
+    return {int(cluster_ids[r]): int(label_ids[c]) for r, c in zip(rows, cols, strict=True)}
+
+
+def hungarian_accuracy(labels: np.ndarray, clusters: np.ndarray) -> float:
+    """Fraction of items whose cluster maps to their label under the best one-to-one matching."""
+    labels = np.asarray(labels)
+    clusters = np.asarray(clusters)
+    if len(labels) == 0:
+        raise ValueError("cannot score an empty clustering")
+    mapping = hungarian_mapping(labels, clusters)
+    mapped = np.array([mapping.get(int(c), -10**9) for c in clusters])
+    hits = mapped == labels
+    return float(hits.mean())
+
+
+def evaluate(labels: np.ndarray, clusters: np.ndarray) -> dict[str, float]:
+    """Accuracy (Hungarian), NMI and ARI of ``clusters`` against ``labels``."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    return {
+        "accuracy": hungarian_accuracy(labels, clusters),
+        "nmi": float(normalized_mutual_info_score(labels, clusters)),
+        "ari": float(adjusted_rand_score(labels, clusters)),
+    }
+
+
+def kmeans_clusters(features: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
+    """k-means on raw pixels (N, D): the baseline that shows what IIC adds."""
+    from sklearn.cluster import KMeans
+
+    model = KMeans(n_clusters=k, n_init=10, random_state=seed)
+    return model.fit_predict(np.asarray(features, dtype=np.float64)).astype(np.int64)
+
+
+def cluster_sizes(clusters: np.ndarray, k: int) -> list[int]:
+    """Images per cluster, including empty clusters (length k)."""
+    return np.bincount(np.asarray(clusters, dtype=np.int64), minlength=k)[:k].tolist()
+
+
+def degeneracy_warnings(sizes: list[int], dominant: float = 0.5) -> list[str]:
+    """Warnings for empty clusters or one cluster holding most images (a collapsed solution)."""
+    warnings: list[str] = []
+    total = sum(sizes)
+    empty = [i for i, s in enumerate(sizes) if s == 0]
+    if empty:
+        warnings.append(
+            f"{len(empty)} of {len(sizes)} clusters are empty ({', '.join(map(str, empty[:10]))}"
+            f"{', ...' if len(empty) > 10 else ''}); try more --epochs, a larger "
+            "--lambda-entropy, or a smaller --k"
+        )
+    if total and len(sizes) > 1 and max(sizes) > dominant * total:
+        big = int(np.argmax(sizes))
+        warnings.append(
+            f"cluster {big} holds {max(sizes)} of {total} images ({max(sizes) / total:.0%}); "
+            "the clustering may have collapsed"
+        )
+    return warnings
+

@@ -1,0 +1,137 @@
+"""End-to-end `mitool cluster` on a tiny generated folder (a few epochs), and its errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from typer.testing import CliRunner
+
+from mitool.cli import app
+
+FAST = ["--epochs", "2", "--batch-size", "16", "--repeats", "2", "--subheads", "2",
+        "--overcluster", "4", "--quiet"]
+
+
+@pytest.fixture(autouse=True)
+def _terminal(monkeypatch):
+    monkeypatch.setenv("TERMINAL_WIDTH", "120")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("_TYPER_FORCE_DISABLE_TERMINAL", "1")
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture(scope="module")
+def bars(tmp_path_factory):
+    """24 noisy 8x8 images in two labelled sub-folders: horizontal and vertical bars."""
+    root = tmp_path_factory.mktemp("bars")
+    rng = np.random.default_rng(0)
+    for label in ("horizontal", "vertical"):
+        (root / label).mkdir()
+        for i in range(12):
+            img = rng.integers(0, 40, size=(8, 8))
+            row = rng.integers(1, 7)
+            if label == "horizontal":
+                img[row, :] = 255
+            else:
+                img[:, row] = 255
+            Image.fromarray(img.astype(np.uint8)).save(root / label / f"{i}.png")
+    (root / "vertical" / "corrupt.png").write_bytes(b"\x89PNG broken")
+    return root
+
+
+def _json(result) -> dict:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_json_report(runner, bars, tmp_path):
+    out_csv, out_png, out_model = tmp_path / "a.csv", tmp_path / "m.png", tmp_path / "m.pt"
+    result = runner.invoke(app, ["cluster", str(bars), "--k", "2", *FAST, "--format", "json",
+                                 "--assignments", str(out_csv), "--montage", str(out_png),
+                                 "--save-model", str(out_model)])
+    doc = _json(result)
+    assert doc["schema_version"] == 1 and doc["command"] == "cluster"
+    assert doc["n_images"] == 24 and doc["n_skipped"] == 1 and doc["k"] == 2
+    assert sum(doc["cluster_sizes"]) == 24 and len(doc["cluster_sizes"]) == 2
+    assert doc["chosen_subhead"] == int(np.argmin(doc["subhead_losses"]))
+    assert doc["loss"] == min(doc["subhead_losses"]) >= -np.log(2) - 1e-6
+    for key in ("metrics", "baseline_kmeans"):
+        assert set(doc[key]) == {"accuracy", "nmi", "ari"}
+        assert 0.5 <= doc[key]["accuracy"] <= 1.0
+    assert doc["device"] == "cpu" and doc["threads"] == 1 and doc["seconds"] > 0
+    assert any("skipped 1 unreadable" in w for w in doc["warnings"])
+    assert "skipped 1 unreadable" in result.stderr
+
+    with open(out_csv, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 24 and set(rows[0]) == {"path", "cluster", "confidence"}
+    assert {int(r["cluster"]) for r in rows} <= {0, 1}
+    assert all(0.0 <= float(r["confidence"]) <= 1.0 for r in rows)
+    with Image.open(out_png) as im:
+        assert im.format == "PNG" and im.size[0] > 100
+    saved = torch.load(out_model, weights_only=True)  # plain data only
+    assert saved["spec"]["k"] == 2 and saved["chosen_subhead"] == doc["chosen_subhead"]
+
+    again = _json(runner.invoke(app, ["cluster", str(bars), "--load-model", str(out_model),
+                                      "--format", "json", "--quiet"]))
+    assert again["mode"] == "load" and again["n_images"] == 24
+    assert again["chosen_subhead"] == doc["chosen_subhead"]
+    with open(out_csv, newline="") as fh:
+        trained = [int(r["cluster"]) for r in csv.DictReader(fh)]
+    assert again["cluster_sizes"] == np.bincount(trained, minlength=2).tolist()
+
+
+def test_same_seed_same_result(runner, bars):
+    args = ["cluster", str(bars), "--k", "2", *FAST, "--format", "json", "--no-baseline"]
+    first, second = _json(runner.invoke(app, args)), _json(runner.invoke(app, args))
+    assert first["subhead_losses"] == second["subhead_losses"]
+    assert first["baseline_kmeans"] is None
+
+
+def test_table_output(runner, bars):
+    result = runner.invoke(app, ["cluster", str(bars), "--k", "2", *FAST])
+    assert result.exit_code == 0, result.output
+    assert "accuracy" in result.stdout and "k-means on pixels" in result.stdout
+    assert "cluster sizes:" in result.stdout
+
+
+def test_unlabelled_folder_has_null_metrics(runner, tmp_path):
+    for i in range(6):
+        Image.new("L", (6, 6), i * 40).save(tmp_path / f"{i}.png")
+    doc = _json(runner.invoke(app, ["cluster", str(tmp_path), "--k", "2", *FAST,
+                                    "--format", "json"]))
+    assert doc["metrics"] is None and doc["baseline_kmeans"] is None
+    assert doc["image_size"] == 6
+
+
+@pytest.mark.parametrize(
+    "setup, extra, message",
+    [
+        ("empty", [], "is empty"),
+        ("text", [], "no images found"),
+        ("bars", ["--k", "1"], "--k must be at least 2"),
+        ("bars", ["--k", "25"], "larger than the number of images (24)"),
+        ("bars", ["--format", "xml"], "--format must be table or json"),
+        ("bars", ["--load-model", "missing.pt"], "does not exist"),
+        ("bars", ["--load-model", "m.pt", "--epochs", "3"], "cannot be used with --load-model"),
+        ("missing", [], "does not exist"),
+    ],
+)
+def test_usage_errors(runner, bars, tmp_path, setup, extra, message):
+    folder = {"bars": bars, "empty": tmp_path, "missing": tmp_path / "nope"}.get(setup, tmp_path)
+    if setup == "text":
+        (tmp_path / "notes.txt").write_text("no images here")
+    result = runner.invoke(app, ["cluster", str(folder), *extra, "--quiet"])
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.output

@@ -1,0 +1,101 @@
+"""The folder loader: mixed formats, corrupt files, labels from sub-folders, clean errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mitool.cluster.images import load_folder
+from mitool.errors import InputError, UsageError
+
+
+def _write(path, mode="L", size=(8, 8), value=128):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    colour = value if mode in ("L", "1") else (value, 0, 255 - value)
+    Image.new(mode, size, colour).save(path)
+
+
+@pytest.fixture
+def mixed(tmp_path):
+    """Two classes, five formats, one corrupt PNG, one empty JPEG and a text file."""
+    _write(tmp_path / "cats" / "a.png", value=0)
+    _write(tmp_path / "cats" / "b.jpg", value=50)
+    _write(tmp_path / "cats" / "c.bmp", value=100)
+    _write(tmp_path / "dogs" / "d.gif", value=150)
+    _write(tmp_path / "dogs" / "e.tiff", size=(16, 12), value=200)
+    _write(tmp_path / "dogs" / "nested" / "f.webp", value=250)
+    (tmp_path / "dogs" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really a png")
+    (tmp_path / "cats" / "empty.jpg").write_bytes(b"")
+    (tmp_path / "dogs" / "notes.txt").write_text("not an image")
+    return tmp_path
+
+
+def test_mixed_formats_and_corrupt_files(mixed):
+    data = load_folder(mixed)
+    assert len(data.paths) == 6
+    assert data.n_skipped == 2
+    assert sorted(p.rsplit("/", 1)[-1] for p in data.skipped) == ["broken.png", "empty.jpg"]
+    assert data.channels == 1  # every readable image is grayscale
+    assert data.image_size == 8  # median of the longer sides (8, 8, 8, 8, 16, 8)
+    assert data.images.shape == (6, 1, 8, 8) and data.images.dtype == np.float32
+    assert data.label_names == ["cats", "dogs"]
+    assert data.labels.tolist() == [0, 0, 0, 1, 1, 1]  # nested/f.webp is still a dog
+    means = data.images.mean(axis=(1, 2, 3))
+    assert means[0] == pytest.approx(0.0) and means[2] == pytest.approx(100 / 255, abs=1e-6)
+    assert 0.0 <= data.images.min() and data.images.max() <= 1.0
+
+
+def test_explicit_size_and_colour(mixed):
+    data = load_folder(mixed, channels=3, image_size=5)
+    assert data.images.shape == (6, 3, 5, 5)
+    assert data.image_size == 5 and data.channels == 3
+
+
+def test_colour_detected_and_no_labels_without_subfolders(tmp_path):
+    _write(tmp_path / "x.png", mode="RGB", value=10)
+    _write(tmp_path / "y.png", mode="L", value=20)
+    data = load_folder(tmp_path)
+    assert data.channels == 3 and data.images.shape == (2, 3, 8, 8)
+    assert data.labels is None and data.label_names is None
+
+
+def test_transparent_pixels_become_white(tmp_path):
+    Image.new("RGBA", (4, 4), (0, 0, 0, 0)).save(tmp_path / "clear.png")
+    data = load_folder(tmp_path)
+    assert data.images.min() == pytest.approx(1.0)
+
+
+def test_one_subfolder_is_not_a_labelling(tmp_path):
+    _write(tmp_path / "only" / "a.png")
+    _write(tmp_path / "only" / "b.png")
+    assert load_folder(tmp_path).labels is None
+
+
+def test_empty_folder(tmp_path):
+    with pytest.raises(InputError, match="is empty"):
+        load_folder(tmp_path)
+
+
+def test_folder_without_images(tmp_path):
+    (tmp_path / "readme.txt").write_text("hello")
+    with pytest.raises(InputError, match="no images found"):
+        load_folder(tmp_path)
+
+
+def test_only_corrupt_images(tmp_path):
+    (tmp_path / "bad.png").write_bytes(b"garbage")
+    with pytest.raises(InputError, match="could be read"):
+        load_folder(tmp_path)
+
+
+def test_missing_folder_and_bad_options(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        load_folder(tmp_path / "nope")
+    _write(tmp_path / "a.png")
+    with pytest.raises(InputError, match="not a folder"):
+        load_folder(tmp_path / "a.png")
+    with pytest.raises(UsageError, match="--channels"):
+        load_folder(tmp_path, channels=2)
+    with pytest.raises(UsageError, match="--image-size"):
+        load_folder(tmp_path, image_size=1)

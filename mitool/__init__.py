@@ -21,12 +21,8 @@ def __getattr__(name: str) -> Any:  # PEP 562 lazy exports
         from mitool.estimation import estimate
 
         return estimate
-    if name == "cluster":
-        from mitool.cluster import cluster
-
-        return cluster
     if name == "pairs":
-        from mitool.pairs import pairs
+        from mitool.screening import pairs
 
         return pairs
     raise AttributeError(f"module 'mitool' has no attribute {name!r}")

@@ -40,7 +40,9 @@ def _root(
 from mitool import cli_estimate  # noqa: E402
 
 cli_estimate.register(app)
-# (cluster / pairs register below)
+from mitool import cli_pairs  # noqa: E402
+
+cli_pairs.register(app)
 from mitool import cli_cluster  # noqa: E402
 
 cli_cluster.register(app)

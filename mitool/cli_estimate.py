@@ -22,6 +22,11 @@ class Unit(str, Enum):
     bits = "bits"
 
 
+class GateOn(str, Enum):
+    estimate = "estimate"
+    ci = "ci"
+
+
 class InputFormat(str, Enum):
     csv = "csv"
     tsv = "tsv"
@@ -61,13 +66,24 @@ def estimate_command(
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     plot: Path | None = typer.Option(None, "--plot", help="Draw the neural training curves to this PNG (needs matplotlib)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    permutations: int = typer.Option(0, "--permutations", help="Permutation test with N shuffles of Y: p-value, null mean and 95th percentile."),
+    bootstrap: int = typer.Option(0, "--bootstrap", help="95% confidence intervals from N subsamples (k-NN; neural estimators use the held-out standard error)."),
+    fail_below: float | None = typer.Option(None, "--fail-below", help="CI gate: exit 3 if the headline MI (report unit) is below X."),
+    fail_above: float | None = typer.Option(None, "--fail-above", help="CI gate: exit 3 if the headline MI (report unit) is above X."),
+    gate_on: GateOn = typer.Option(GateOn.estimate, "--gate-on", help="Gate on the estimate, or on the 95% interval (ci: must be confidently inside the bounds)."),
+    fail_if_independent: float | None = typer.Option(None, "--fail-if-independent", help="CI gate: exit 3 if the permutation p-value is above ALPHA (runs 200 permutations unless --permutations is given)."),
 ) -> None:
-    """Estimate the mutual information I(X;Y) between two sets of columns."""
+    """Estimate the mutual information I(X;Y) between two sets of columns.
+
+    Exit codes: 0 success, 1 runtime failure, 2 bad usage or input, 3 a CI gate tripped
+    (the full report is still printed), 130 interrupted.
+    """
     with guarded():
         import dataclasses
 
         from mitool.estimation import estimate
         from mitool.estimators.config import NeuralConfig
+        from mitool.gate import GateSpec
 
         overrides = {
             "steps": steps, "epochs": epochs, "batch_size": batch_size, "lr": lr,
@@ -89,9 +105,17 @@ def estimate_command(
                 source, x=x, y=y, estimators=estimator, k=k, unit=unit.value,
                 discrete=discrete, continuous=continuous, max_rows=max_rows, seed=seed,
                 input_format=input_format.value if input_format else None, neural=cfg,
-                progress=cb,
+                progress=cb, permutations=permutations, bootstrap=bootstrap,
+                gate=GateSpec(fail_below, fail_above, gate_on.value, fail_if_independent),
             )
         _finish(result, fmt, output, plot)
+        gate = result.gate
+        if gate is not None:
+            for check in gate["checks"]:
+                mark = "passed" if check["passed"] else "FAILED"
+                sys.stderr.write(f"gate {mark}: {check['message']}\n")
+            if not gate["passed"]:
+                raise typer.Exit(gate["exit_code"])
 
 
 def _finish(result, fmt: OutputFormat, output: Path | None, plot: Path | None) -> None:
@@ -137,7 +161,10 @@ def render_estimate(result) -> None:
     table.add_column("MI", justify="right")
     table.add_column("unit")
     table.add_column("time", justify="right")
-    extra_cols = [c for c in ("ci", "p_value") if any(c in r.details for r in result.results)]
+    extra_cols = [
+        c for c, key in (("ci", "ci_low"), ("p_value", "p_value"))
+        if any(key in r.details for r in result.results)
+    ]
     for c in extra_cols:
         table.add_column("95% CI" if c == "ci" else "p-value", justify="right")
     table.add_column("notes")

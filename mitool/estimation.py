@@ -18,13 +18,15 @@ from mitool.errors import UsageError
 from mitool.estimators import parse_estimators, run_estimator
 from mitool.estimators.base import EstimatorResult, ProgressCallback
 from mitool.estimators.config import NeuralConfig
+from mitool.gate import DEFAULT_BOOTSTRAP, DEFAULT_PERMUTATIONS, GateSpec, evaluate_gate
+from mitool.inference import attach_inference
 
 SCHEMA_VERSION = 1
 UNITS = ("nats", "bits")
 # keys of results/details that hold an amount of information (converted to the report's unit)
 _INFO_KEYS = {
     "mi", "ci_low", "ci_high", "ceiling", "spread", "stderr", "null_mean", "null_p95",
-    "null_mi", "train", "heldout", "readout_mi", "bias",
+    "null_mi", "train", "heldout", "readout_mi", "bias", "statistic", "heldout_statistic",
 }
 
 
@@ -86,6 +88,11 @@ class EstimateResult:
         """Headline MI in the report's unit."""
         h = self.headline
         return None if h is None else to_unit(h.mi, self.unit)
+
+    @property
+    def gate(self) -> dict[str, Any] | None:
+        """The CI gate's outcome ({passed, exit_code, checks}), or None without a gate."""
+        return self.extra.get("gate")
 
     def result(self, name: str) -> EstimatorResult:
         for r in self.results:
@@ -175,6 +182,9 @@ def estimate(
     input_format: str | None = None,
     neural: NeuralConfig | None = None,
     progress: ProgressCallback | None = None,
+    permutations: int = 0,
+    bootstrap: int = 0,
+    gate: GateSpec | None = None,
 ) -> EstimateResult:
     """Estimate I(X;Y) between two sets of columns of a table.
 
@@ -182,6 +192,8 @@ def estimate(
     ``x``/``y``: column names or shell-style globs ("a,b" strings or lists).
     ``estimators``: names, "all", or None for the default set (headline neural estimator,
     ``ksg`` and ``sklearn``). The result's MI values are in nats; ``to_dict`` uses ``unit``.
+    ``permutations``/``bootstrap``: p-values and 95% intervals (schemes in ``mitool.inference``).
+    ``gate``: CI thresholds; the outcome is in ``result.gate`` (never raised as an error).
     """
     t0 = time.perf_counter()
     if unit not in UNITS:
@@ -189,6 +201,18 @@ def estimate(
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         raise UsageError(f"--k must be a positive integer, got {k}")
     names = parse_estimators(estimators)
+    for opt, val in (("--permutations", permutations), ("--bootstrap", bootstrap)):
+        if not isinstance(val, int) or val < 0:
+            raise UsageError(f"{opt} must be a non-negative integer, got {val}")
+    notes: list[str] = []
+    if gate is not None and gate.active:
+        gate.validate()
+        if gate.fail_if_independent is not None and permutations == 0:
+            permutations = DEFAULT_PERMUTATIONS
+            notes.append(f"--fail-if-independent: running {permutations} permutations")
+        if gate.on == "ci" and bootstrap == 0:
+            bootstrap = DEFAULT_BOOTSTRAP
+            notes.append(f"--gate-on ci: computing intervals with {bootstrap} subsamples")
     x_specs, y_specs = split_specs(x), split_specs(y)
     if not x_specs:
         raise UsageError("no X columns given (--x)")
@@ -214,17 +238,27 @@ def estimate(
         side = "X" if data_.x.shape[1] == 0 else "Y"
         warnings.append(f"every {side} column is constant, so I(X;Y) = 0 exactly; nothing was estimated")
         for name in names:
+            exact: dict[str, Any] = {}
+            if permutations:
+                exact.update(p_value=1.0, permutations=permutations)
+            if bootstrap:
+                exact.update(ci_low=0.0, ci_high=0.0, ci_method="exact (constant side)")
             results.append(
-                EstimatorResult(name, 0.0, 0.0, notes=[f"{side} is constant: MI is exactly 0"])
+                EstimatorResult(
+                    name, 0.0, 0.0, notes=[f"{side} is constant: MI is exactly 0"], details=exact
+                )
             )
     else:
         for name in names:
-            results.append(
-                run_estimator(name, data_, k=k, seed=seed, neural=cfg, progress=progress)
+            r = run_estimator(
+                name, data_, k=k, seed=seed, neural=cfg, progress=progress,
+                permutations=permutations,
             )
+            attach_inference(r, data_, k, seed, permutations, bootstrap)
+            results.append(r)
     for r in results:
         warnings.extend(f"{r.estimator}: {w}" for w in r.warnings)
-    return EstimateResult(
+    result = EstimateResult(
         input=InputInfo(
             path=label, format=fmt, n_rows=prepared.n_rows, n_used=data_.n,
             n_dropped=prepared.n_dropped, n_sampled=prepared.n_sampled,
@@ -238,7 +272,12 @@ def estimate(
         k=k,
         seconds=time.perf_counter() - t0,
         warnings=warnings,
+        extra={"notes": notes} if notes else {},
     )
+    if gate is not None and gate.active:
+        result.extra["gate"] = evaluate_gate(gate, result.to_dict())
+    result.seconds = time.perf_counter() - t0
+    return result
 
 
 def _is_disc(data, c: str) -> bool:

@@ -8,29 +8,41 @@ from mitool.estimators.base import EstimatorResult, PreparedData
 from mitool.estimators.knn import discrete_mi, joint_codes, ksg_mi, mixed_mi
 
 
-def run_ksg(data: PreparedData, k: int = 3, seed: int = 0) -> EstimatorResult:
-    """KSG for continuous X and Y; Ross's k-NN formula when one side is all discrete;
-    the plug-in (contingency) MI when both are. Discrete columns mixed with continuous ones on
-    the same side are treated as continuous (jitter breaks their ties), and the note says so.
+def ksg_statistic(
+    data: PreparedData, k: int = 3, seed: int = 0, clip: bool = True
+) -> tuple[float, str]:
+    """(MI in nats, method) with the k-NN formula that fits the column types.
+
+    KSG for continuous X and Y; Ross's formula when one side is all discrete; the plug-in
+    (contingency) MI when both are. ``clip=False`` gives the raw value (permutation tests).
     """
-    t0 = time.perf_counter()
     xd, yd = bool(data.x_discrete.all()), bool(data.y_discrete.all())
-    notes: list[str] = []
     if xd and yd:
-        mi = discrete_mi(joint_codes(data.x), joint_codes(data.y))
-        method = "plug-in MI of the contingency table (both sides discrete)"
-    elif yd:
-        mi = mixed_mi(data.x, joint_codes(data.y), k=k, seed=seed)
-        method = "k-NN for continuous X and discrete Y (Ross 2014)"
-    elif xd:
-        mi = mixed_mi(data.y, joint_codes(data.x), k=k, seed=seed)
-        method = "k-NN for discrete X and continuous Y (Ross 2014)"
-    else:
-        mi = ksg_mi(data.x, data.y, k=k, seed=seed)
-        method = "KSG algorithm 1, max-norm"
-        if data.x_discrete.any() or data.y_discrete.any():
-            notes.append("discrete columns mixed with continuous ones are treated as continuous")
+        return discrete_mi(joint_codes(data.x), joint_codes(data.y)), (
+            "plug-in MI of the contingency table (both sides discrete)"
+        )
+    if yd:
+        return mixed_mi(data.x, joint_codes(data.y), k=k, seed=seed, clip=clip), (
+            "k-NN for continuous X and discrete Y (Ross 2014)"
+        )
+    if xd:
+        return mixed_mi(data.y, joint_codes(data.x), k=k, seed=seed, clip=clip), (
+            "k-NN for discrete X and continuous Y (Ross 2014)"
+        )
+    return ksg_mi(data.x, data.y, k=k, seed=seed, clip=clip), "KSG algorithm 1, max-norm"
+
+
+def run_ksg(data: PreparedData, k: int = 3, seed: int = 0) -> EstimatorResult:
+    """The ``ksg`` estimator. Discrete columns mixed with continuous ones on the same side are
+    treated as continuous (jitter breaks their ties), and the note says so."""
+    t0 = time.perf_counter()
+    mi, method = ksg_statistic(data, k=k, seed=seed)
+    notes = [method]
+    mixed_side = (data.x_discrete.any() and not data.x_discrete.all()) or (
+        data.y_discrete.any() and not data.y_discrete.all()
+    )
+    if mixed_side:
+        notes.append("discrete columns mixed with continuous ones are treated as continuous")
     return EstimatorResult(
-        "ksg", mi, time.perf_counter() - t0, notes=[method, *notes],
-        details={"k": k, "method": method},
+        "ksg", mi, time.perf_counter() - t0, notes=notes, details={"k": k, "method": method},
     )

@@ -1,0 +1,70 @@
+"""Permutation p-values and confidence intervals (library API, fixed seeds)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mitool
+from mitool import synthetic
+from mitool.errors import UsageError
+from mitool.inference import p_value
+
+
+def frame_of(d):
+    return d.to_frame()
+
+
+def test_p_value_formula():
+    assert p_value(1.0, [0.1, 0.2, 0.3]) == pytest.approx(1 / 4)
+    assert p_value(0.2, [0.1, 0.2, 0.3]) == pytest.approx(3 / 4)
+    assert p_value(0.0, []) == 1.0
+
+
+def test_dependent_pair_has_small_p_value():
+    d = synthetic.gaussian(1000, 1, 1, mi=0.1, seed=3)
+    r = mitool.estimate(frame_of(d), "x", "y", "ksg,sklearn", permutations=99, seed=1)
+    for res in r.results:
+        assert res.details["p_value"] == pytest.approx(0.01)  # nothing in the null beats it
+        assert res.details["permutations"] == 99
+        assert res.details["null_p95"] < res.mi
+
+
+def test_independent_pair_has_large_p_value():
+    d = synthetic.independent(1000, 1, 1, seed=5)
+    r = mitool.estimate(frame_of(d), "x", "y", "ksg", permutations=99, seed=2)
+    res = r.result("ksg")
+    assert res.details["p_value"] > 0.05  # not significant at the usual level
+    assert abs(res.details["null_mean"]) < 0.02
+    assert "unclipped" in res.details["permutation_scheme"]
+
+
+def test_permutation_is_reproducible():
+    d = synthetic.independent(500, 1, 1, seed=5)
+    a = mitool.estimate(frame_of(d), "x", "y", "ksg", permutations=30, seed=4)
+    b = mitool.estimate(frame_of(d), "x", "y", "ksg", permutations=30, seed=4)
+    assert a.result("ksg").details == b.result("ksg").details
+
+
+@pytest.mark.parametrize("dim,seed", [(1, 0), (2, 1)])
+def test_subsampling_interval_contains_truth(dim, seed):
+    d = synthetic.gaussian(3000, dim, dim, mi=0.5, seed=seed)
+    r = mitool.estimate(frame_of(d), "x*", "y*", "ksg", bootstrap=100, seed=seed)
+    det = r.result("ksg").details
+    assert det["ci_low"] <= 0.5 <= det["ci_high"]
+    assert det["ci_high"] - det["ci_low"] < 0.2
+    assert "without replacement" in det["ci_method"]
+
+
+def test_bad_counts_rejected():
+    d = synthetic.gaussian(100, 1, 1, mi=0.5)
+    with pytest.raises(UsageError, match="--permutations"):
+        mitool.estimate(frame_of(d), "x", "y", "ksg", permutations=-1)
+
+
+def test_units_follow_the_report():
+    d = synthetic.gaussian(1000, 1, 1, mi=0.5, seed=0)
+    r = mitool.estimate(frame_of(d), "x", "y", "ksg", bootstrap=30, unit="bits")
+    row = r.to_dict()["results"][0]
+    nats = r.result("ksg").details
+    assert row["ci_low"] == pytest.approx(nats["ci_low"] / np.log(2))

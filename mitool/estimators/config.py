@@ -1,0 +1,37 @@
+"""Settings of the neural estimators (shared by the library API and the CLI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class NeuralConfig:
+    """Training settings for the neural MI estimators (mine, mine-biased, jsd, nwj, infonce, smile).
+
+    Defaults are the ones benchmarks/accuracy.py found best on 2 CPU cores; see
+    docs/benchmarks_neural.md.
+    """
+
+    steps: int = 3000  # maximum optimiser steps (early stopping may end sooner)
+    epochs: float | None = None  # alternative to steps: passes over the training rows
+    batch_size: int | None = None  # None = min(256, training rows)
+    lr: float = 1e-3
+    hidden: tuple[int, ...] = (128, 128)
+    critic: str = "concat"  # concat | separable
+    activation: str = "relu"  # relu | elu | gelu | tanh
+    embed_dim: int = 32  # output size of f and g for the separable critic
+    holdout: float = 0.5  # fraction of rows held out for the reported estimate
+    validation: float = 0.2  # fraction of the non-held-out rows watched by early stopping
+    eval_every: int = 100  # steps between validation evaluations
+    patience: int = 10  # evaluations without improvement before stopping (0 = never stop)
+    min_delta: float = 1e-3  # nats: smaller validation gains do not count as improvement
+    ema_rate: float = 0.01  # MINE's moving-average rate for the bias-corrected gradient
+    smile_clip: float = 5.0  # SMILE's clip of the critic in the partition term
+    readout: str = "dv"  # KL bound used to read MI out of the JSD critic: dv | nwj
+    transform: str = "standardize"  # standardize | copula (per-column normal scores)
+    eval_shifts: int = 16  # concat critic: marginal pairs per row at validation points
+    final_shifts: int = 128  # concat critic: marginal pairs per row in the held-out readout
+    negatives: int = 63  # concat critic, InfoNCE training: negatives per positive
+    device: str = "auto"  # auto | cpu | cuda
+    threads: int | None = None  # torch CPU threads; None = mitool's choice

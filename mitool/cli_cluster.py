@@ -34,7 +34,7 @@ def cluster_command(
     epochs: int | None = typer.Option(None, "--epochs", help="Passes over the images per head "
                                       "(default 30)."),
     batch_size: int | None = typer.Option(None, "--batch-size",
-                                          help="Distinct images per batch (default 128)."),
+                                          help="Distinct images per batch (default 64)."),
     repeats: int | None = typer.Option(None, "--repeats", help="Perturbed copies of each image "
                                        "per batch (default 4)."),
     lr: float | None = typer.Option(None, "--lr", help="Adam learning rate (default 1e-3)."),

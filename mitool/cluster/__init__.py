@@ -164,6 +164,7 @@ def cluster(
     channels: int | None = None,
     flip: bool = False,
     augment: AugmentConfig | None = None,
+    widths: tuple[int, ...] | None = None,
     device: str = "auto",
     seed: int = 0,
     threads: int | None = None,
@@ -198,7 +199,8 @@ def cluster(
     cfg = TrainConfig(epochs=epochs, batch_size=batch_size, repeats=repeats, lr=lr,
                       lambda_entropy=lambda_entropy, augment=aug)
     spec = ModelSpec(channels=data.channels, image_size=data.image_size, k=k,
-                     overcluster=over, subheads=subheads)
+                     overcluster=over, subheads=subheads,
+                     widths=tuple(widths) if widths else ModelSpec.widths)
     with _torch_threads(threads, dev) as n_threads:
         seed_everything(seed)
         model = build_model(spec).to(dev)
@@ -219,7 +221,7 @@ def cluster(
     warnings = _skip_warnings(data) + degeneracy_warnings(sizes)
     settings = {
         "overcluster": over, "subheads": subheads, "epochs": epochs, "batch_size": batch_size,
-        "repeats": repeats, "lr": lr, "lambda_entropy": lambda_entropy, "seed": seed,
+        "repeats": repeats, "lr": lr, "widths": list(spec.widths), "lambda_entropy": lambda_entropy, "seed": seed,
         "augment": {f: getattr(aug, f) for f in aug.__dataclass_fields__},
     }
     return ClusterResult(

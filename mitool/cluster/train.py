@@ -28,7 +28,7 @@ class TrainConfig:
     """Optimiser and batch settings; defaults chosen with benchmarks/cluster.py on 2 CPU cores."""
 
     epochs: int = 30
-    batch_size: int = 128  # distinct images per batch (times repeats = samples per view)
+    batch_size: int = 64  # distinct images per batch (times repeats = samples per view)
     repeats: int = 4
     lr: float = 1e-3
     lambda_entropy: float = 1.0

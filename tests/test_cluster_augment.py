@@ -1,0 +1,47 @@
+"""Augmentations (batch, per-sample, in range) and the model's shapes for several image sizes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from mitool.cluster.augment import AugmentConfig, augment
+from mitool.cluster.model import ModelSpec, build_model
+
+NONE = AugmentConfig(rotation=0.0, scale=(1.0, 1.0), translate=0.0, brightness=0.0,
+                     contrast=0.0, noise=0.0)
+
+
+def test_zero_strength_is_identity():
+    x = torch.rand(5, 3, 8, 8)
+    assert torch.allclose(augment(x, NONE), x, atol=1e-5)
+
+
+def test_flip_only_mirrors_some_images():
+    torch.manual_seed(0)
+    x = torch.rand(64, 1, 6, 6)
+    out = augment(x, AugmentConfig(rotation=0.0, scale=(1.0, 1.0), translate=0.0, flip=True,
+                                   brightness=0.0, contrast=0.0, noise=0.0))
+    same = torch.isclose(out, x, atol=1e-5).flatten(1).all(1)
+    mirrored = torch.isclose(out, x.flip(-1), atol=1e-5).flatten(1).all(1)
+    assert (same | mirrored).all() and 10 < int(mirrored.sum()) < 54
+
+
+def test_default_augment_is_per_sample_and_in_range():
+    torch.manual_seed(0)
+    x = torch.rand(1, 1, 8, 8).repeat(16, 1, 1, 1)  # one image, 16 copies
+    out = augment(x, AugmentConfig())
+    assert out.shape == x.shape and out.dtype == x.dtype
+    assert 0.0 <= out.min() and out.max() <= 1.0
+    assert not torch.allclose(out[0], out[1])  # every copy perturbed differently
+
+
+@pytest.mark.parametrize("size, channels", [(4, 1), (8, 1), (13, 3), (32, 3)])
+def test_model_shapes(size, channels):
+    spec = ModelSpec(channels=channels, image_size=size, k=3, overcluster=7, subheads=2)
+    model = build_model(spec)
+    x = torch.rand(5, channels, size, size)
+    main, over = model(x, "main"), model(x, "over")
+    assert main.shape == (2, 5, 3) and over.shape == (2, 5, 7)
+    assert torch.allclose(main.sum(-1), torch.ones(2, 5), atol=1e-5)
+    assert ModelSpec.from_dict(spec.to_dict()) == spec

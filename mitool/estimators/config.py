@@ -18,7 +18,7 @@ class NeuralConfig:
     batch_size: int | None = None  # None = min(256, training rows)
     lr: float = 1e-3
     hidden: tuple[int, ...] = (128, 128)
-    critic: str = "concat"  # concat | separable
+    critic: str = "auto"  # auto (separable for infonce, else concat) | concat | separable
     activation: str = "relu"  # relu | elu | gelu | tanh
     embed_dim: int = 32  # output size of f and g for the separable critic
     holdout: float = 0.5  # fraction of rows held out for the reported estimate

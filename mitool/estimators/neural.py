@@ -85,8 +85,10 @@ def validate_config(config: NeuralConfig, n_rows: int) -> None:
     hidden = parse_hidden(config.hidden) if isinstance(config.hidden, str) else config.hidden
     if not hidden or any(int(h) <= 0 for h in hidden):
         raise UsageError(f"hidden sizes must be positive integers, got {config.hidden!r}")
-    if config.critic not in CRITICS:
-        raise UsageError(f"unknown critic {config.critic!r}; choose one of: {', '.join(CRITICS)}")
+    if config.critic not in CRITICS + ("auto",):
+        raise UsageError(
+            f"unknown critic {config.critic!r}; choose one of: auto, {', '.join(CRITICS)}"
+        )
     if config.activation not in ACTIVATIONS:
         raise UsageError(
             f"unknown activation {config.activation!r}; choose one of: {', '.join(ACTIVATIONS)}"
@@ -140,6 +142,14 @@ def validate_config(config: NeuralConfig, n_rows: int) -> None:
         raise UsageError("too few training rows for a batch")
 
 
+def resolve_critic(name: str, config: NeuralConfig) -> str:
+    """``auto``: separable for InfoNCE (all B x B pairs cost one matrix product, and its
+    ceiling is log of the number of candidates), concat for the DV/NWJ/JSD family."""
+    if config.critic == "auto":
+        return "separable" if name == "infonce" else "concat"
+    return config.critic
+
+
 def choose_threads(config: NeuralConfig, device: torch.device) -> int:
     """Torch CPU threads; default 1 (measured, benchmarks/neural_speed.py).
 
@@ -187,7 +197,11 @@ def _train_objective(name: str, critic, xb: torch.Tensor, yb: torch.Tensor, sepa
     elif name == "nwj":
         value = bounds.nwj(t_joint, t_marg)
     elif name == "smile":
-        value = bounds.smile(t_joint, t_marg, config.smile_clip)
+        # Song & Ermon's reference code: the value is clipped DV, the gradient is the JS
+        # objective's (training on the clipped DV alone lets the joint scores grow unbounded)
+        js = bounds.jsd(t_joint, t_marg)
+        value = bounds.smile(t_joint, t_marg, config.smile_clip).detach()
+        return -js, value, log_ema
     elif name == "jsd":
         obj = bounds.jsd(t_joint, t_marg)
         return -obj, bounds.dv(t_joint, t_marg).detach(), log_ema
@@ -336,8 +350,9 @@ def _estimate(name, data, config, hidden, seed, device, threads, progress, permu
     x_ho, y_ho = rows(held_rows)
 
     torch.manual_seed(seed)
-    separable = config.critic == "separable"
-    critic = make_critic(config.critic, X.shape[1], Y.shape[1], hidden, config.activation,
+    critic_kind = resolve_critic(name, config)
+    separable = critic_kind == "separable"
+    critic = make_critic(critic_kind, X.shape[1], Y.shape[1], hidden, config.activation,
                          config.embed_dim).to(device)
     opt = torch.optim.Adam(critic.parameters(), lr=config.lr)
     gen = torch.Generator(device=device).manual_seed(seed)
@@ -491,7 +506,7 @@ def _estimate(name, data, config, hidden, seed, device, threads, progress, permu
         "steps_per_second": steps_run / loop_seconds if loop_seconds > 0 else None,
         "device": str(device),
         "threads": threads if device.type == "cpu" else None,
-        "critic": config.critic,
+        "critic": critic_kind,
         "hidden": list(hidden),
         "batch_size": batch,
         "lr": config.lr,

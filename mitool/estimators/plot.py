@@ -1,0 +1,64 @@
+"""Training curves of neural estimators as a PNG (matplotlib is an optional dependency)."""
+
+from __future__ import annotations
+
+import math
+import os
+
+from mitool.atomic import atomic_path
+from mitool.errors import UsageError
+from mitool.estimators.base import EstimatorResult
+
+UNIT_FACTORS = {"nats": 1.0, "bits": 1.0 / math.log(2)}
+
+
+def plot_training_curves(
+    results: list[EstimatorResult],
+    path: str | os.PathLike[str],
+    unit: str = "nats",
+    truth: float | None = None,
+) -> None:
+    """One panel: train (dashed) and validation (solid) estimate per evaluation step for each
+    neural result that has a curve; held-out final estimates as dots at the best step.
+
+    ``truth`` (nats) draws a reference line when the MI is known (synthetic data).
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise UsageError("--plot needs matplotlib: pip install 'mitool[plot]'") from exc
+    if unit not in UNIT_FACTORS:
+        raise UsageError(f"unknown unit {unit!r}; choose nats or bits")
+    k = UNIT_FACTORS[unit]
+    curves = [r for r in results if r.details.get("curve")]
+    if not curves:
+        raise UsageError("--plot needs at least one neural estimator (none produced a curve)")
+
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, r in enumerate(curves):
+        c = colors[i % len(colors)]
+        steps = [p["step"] for p in r.details["curve"]]
+        ax.plot(steps, [p["train"] * k for p in r.details["curve"]], "--", color=c, alpha=0.6,
+                lw=1, label=f"{r.estimator} train")
+        ax.plot(steps, [p["heldout"] * k for p in r.details["curve"]], "-", color=c, lw=1.5,
+                label=f"{r.estimator} validation")
+        if r.mi is not None:
+            ax.plot([r.details.get("best_step", steps[-1])], [r.mi * k], "o", color=c,
+                    label=f"{r.estimator} held-out {r.mi * k:.3f}")
+    if truth is not None:
+        ax.axhline(truth * k, color="black", lw=1, ls=":", label=f"truth {truth * k:.3f}")
+    ax.set_xlabel("training step")
+    ax.set_ylabel(f"MI estimate ({unit})")
+    ax.set_title("Neural MI estimators: training curves")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp)
+    finally:
+        plt.close(fig)

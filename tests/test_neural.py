@@ -1,0 +1,152 @@
+"""Short end-to-end checks of the neural engine (the full suite lives in benchmarks/)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from mitool import synthetic
+from mitool.errors import UsageError
+from mitool.estimators.base import PreparedData
+from mitool.estimators.config import NeuralConfig
+from mitool.estimators.neural import (
+    NEURAL_ESTIMATORS,
+    estimate_neural,
+    parse_hidden,
+    validate_config,
+)
+
+HEADLINE = "jsd"  # the CLI's default neural estimator (docs/benchmarks_neural.md)
+
+
+def prepared(s) -> PreparedData:
+    return PreparedData(
+        s.x, s.y, s.x_names, s.y_names,
+        np.zeros(s.x.shape[1], bool), np.zeros(s.y.shape[1], bool),
+    )
+
+
+def within(est, truth):
+    return abs(est - truth) <= max(0.1 * truth, 0.05)
+
+
+@pytest.mark.parametrize("d,mi", [(1, 1.0), (5, 2.0)])
+def test_default_estimator_is_accurate(d, mi):
+    s = synthetic.gaussian(n=4000, dx=d, dy=d, mi=mi, seed=3)
+    r = estimate_neural(HEADLINE, prepared(s), NeuralConfig(), seed=0)
+    assert within(r.mi, s.mi), (r.mi, s.mi)
+    det = r.details
+    assert det["n_heldout"] == 2000 and det["n_train"] + det["n_validation"] == 2000
+    assert det["ceiling"] == pytest.approx(math.log(2000))
+    assert not det["near_ceiling"]
+    assert 0 < det["spread"] < 0.2
+    assert 0 < len(det["curve"]) <= 100
+    assert set(det["curve"][0]) == {"step", "train", "heldout"}
+
+
+def test_reproducible_with_seed_and_progress():
+    s = synthetic.gaussian(n=1000, mi=0.5, seed=1)
+    calls = []
+    cfg = NeuralConfig(steps=200, eval_every=50)
+    a = estimate_neural("mine", prepared(s), cfg, seed=7, progress=lambda *a: calls.append(a))
+    b = estimate_neural("mine", prepared(s), cfg, seed=7)
+    assert a.mi == b.mi
+    assert [c[0] for c in calls] == [50, 100, 150, 200]
+    assert calls[0][2]["stage"] == "mine" and math.isfinite(calls[0][2]["mi"])
+
+
+@pytest.mark.parametrize("name", NEURAL_ESTIMATORS)
+def test_every_estimator_runs_and_reports(name):
+    s = synthetic.gaussian(n=600, dx=2, dy=2, mi=0.5, seed=2)
+    r = estimate_neural(name, prepared(s), NeuralConfig(steps=100, eval_every=50), seed=0,
+                        permutations=3)
+    assert r.mi is not None and math.isfinite(r.mi) and r.mi >= 0
+    assert len(r.details["null_mi"]) == 3
+    assert r.details["permutation_scheme"] == "trained critic on shuffled held-out rows"
+    if name == "infonce":  # auto critic = separable: all 300 held-out rows are candidates
+        assert r.details["critic"] == "separable"
+        assert r.details["ceiling"] == pytest.approx(math.log(300))
+    else:
+        assert r.details["critic"] == "concat"
+    if name == "jsd":
+        assert r.details["readout"] == "dv"
+
+
+def test_separable_critic_and_discrete_columns():
+    rng = np.random.default_rng(0)
+    c = rng.integers(0, 4, size=800).astype(float)
+    x = (c + rng.normal(0, 0.3, size=800))[:, None]
+    data = PreparedData(x, c[:, None], ["x"], ["c"], np.array([False]), np.array([True]))
+    cfg = NeuralConfig(steps=300, critic="separable", eval_every=50)
+    r = estimate_neural("infonce", data, cfg, seed=0)
+    assert r.mi > 0.5  # H(C) = log 4 = 1.39; clearly dependent
+    assert r.details["ceiling"] == pytest.approx(math.log(400))
+
+
+def test_heldout_evaluation_does_not_memorise():
+    # independent data and a big critic trained hard: training rows would look dependent,
+    # the held-out rows must not
+    s = synthetic.independent(n=400, seed=0)
+    cfg = NeuralConfig(steps=600, hidden=(256, 256), lr=3e-3, patience=0, eval_every=100)
+    r = estimate_neural("mine-biased", prepared(s), cfg, seed=0)
+    assert r.mi < 0.1
+    assert any("~0" in w for w in r.warnings)
+
+
+def test_diverging_setting_never_returns_nan():
+    s = synthetic.gaussian(n=500, mi=3.0, seed=0)
+    cfg = NeuralConfig(steps=200, lr=50.0, eval_every=20, patience=0)
+    for name in ("nwj", "mine-biased"):
+        try:
+            r = estimate_neural(name, prepared(s), cfg, seed=0)
+        except Exception as exc:  # a clear error is acceptable, NaN is not
+            assert "diverged" in str(exc) or "non-finite" in str(exc)
+        else:
+            assert math.isfinite(r.mi)
+
+
+def test_parse_hidden():
+    assert parse_hidden("128,128") == (128, 128)
+    assert parse_hidden("64x3") == (64, 64, 64)
+    assert parse_hidden("32") == (32,)
+    for junk in ("", "a,b", "0", "-4,8", "12x", "x2"):
+        with pytest.raises(UsageError):
+            parse_hidden(junk)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"steps": 0}, {"steps": -5}, {"batch_size": 0}, {"batch_size": -1},
+    {"batch_size": 10_000}, {"holdout": 0.0}, {"holdout": 1.0}, {"lr": 0.0},
+    {"critic": "bilinear"}, {"activation": "swish2"}, {"readout": "tuba"},
+    {"eval_every": 0}, {"epochs": 0.0}, {"hidden": (0,)},
+])
+def test_bad_settings_raise_usage_error(kwargs):
+    with pytest.raises(UsageError):
+        validate_config(NeuralConfig(**kwargs), 1000)
+
+
+def test_unknown_estimator_and_tiny_data():
+    s = synthetic.gaussian(n=1000, mi=0.5, seed=1)
+    with pytest.raises(UsageError):
+        estimate_neural("tuba", prepared(s), NeuralConfig(), seed=0)
+    with pytest.raises(UsageError):
+        validate_config(NeuralConfig(), 10)
+
+
+def test_concat_infonce_ceiling_is_negatives_plus_one():
+    s = synthetic.gaussian(n=600, mi=0.5, seed=2)
+    cfg = NeuralConfig(steps=50, eval_every=50, critic="concat")
+    r = estimate_neural("infonce", prepared(s), cfg, seed=0)
+    assert r.details["ceiling"] == pytest.approx(math.log(129))  # 128 shifts + positive
+
+
+def test_plot_training_curves(tmp_path):
+    pytest.importorskip("matplotlib")
+    from mitool.estimators.plot import plot_training_curves
+
+    s = synthetic.gaussian(n=600, mi=0.5, seed=2)
+    r = estimate_neural("jsd", prepared(s), NeuralConfig(steps=100, eval_every=25), seed=0)
+    out = tmp_path / "curves.png"
+    plot_training_curves([r], out, unit="bits", truth=s.mi)
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]  # no temp file left

@@ -26,7 +26,7 @@ UNITS = ("nats", "bits")
 # keys of results/details that hold an amount of information (converted to the report's unit)
 _INFO_KEYS = {
     "mi", "ci_low", "ci_high", "ceiling", "spread", "stderr", "null_mean", "null_p95",
-    "null_mi", "train", "heldout", "readout_mi", "bias", "statistic", "heldout_statistic",
+    "null_mi", "train", "heldout", "readout_mi", "bias", "statistic", "mi_raw", "dv", "nwj",
 }
 
 

@@ -173,7 +173,11 @@ def render_estimate(result) -> None:
         mi = to_unit(r.mi, result.unit)
         name = r.estimator + (" *" if r is head else "")
         notes = r.reason if not r.applicable else "; ".join(r.notes)
-        row = [escape(name), _fmt_mi(mi), result.unit, f"{r.seconds:.2f}s"]
+        shown = _fmt_mi(mi)
+        spread = r.details.get("spread")
+        if mi is not None and spread is not None:
+            shown += f" ± {to_unit(spread, result.unit):.3f}"
+        row = [escape(name), shown, result.unit, f"{r.seconds:.2f}s"]
         for c in extra_cols:
             if c == "ci":
                 lo, hi = r.details.get("ci_low"), r.details.get("ci_high")

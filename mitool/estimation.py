@@ -6,6 +6,7 @@ estimators and returns one ``EstimateResult``: the CLI renders it, Python users 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -185,6 +186,7 @@ def estimate(
     permutations: int = 0,
     bootstrap: int = 0,
     gate: GateSpec | None = None,
+    transform: str | None = None,
 ) -> EstimateResult:
     """Estimate I(X;Y) between two sets of columns of a table.
 
@@ -194,6 +196,8 @@ def estimate(
     ``ksg`` and ``sklearn``). The result's MI values are in nats; ``to_dict`` uses ``unit``.
     ``permutations``/``bootstrap``: p-values and 95% intervals (schemes in ``mitool.inference``).
     ``gate``: CI thresholds; the outcome is in ``result.gate`` (never raised as an error).
+    ``transform``: "standardize" (default) or "copula" (per-column normal scores of the ranks,
+    for ksg and the neural estimators; MI is unchanged by it). Overrides ``neural.transform``.
     """
     t0 = time.perf_counter()
     if unit not in UNITS:
@@ -228,10 +232,11 @@ def estimate(
     data_ = prepared.data
     warnings = list(prepared.warnings)
 
-    if neural is not None or any(n not in ("ksg", "sklearn") for n in names):
-        cfg = neural or NeuralConfig()
-    else:
-        cfg = None
+    cfg = neural or NeuralConfig()
+    if transform is not None:
+        if transform not in ("standardize", "copula"):
+            raise UsageError(f"unknown transform '{transform}'; choose standardize or copula")
+        cfg = dataclasses.replace(cfg, transform=transform)
 
     results: list[EstimatorResult] = []
     if data_.x.shape[1] == 0 or data_.y.shape[1] == 0:

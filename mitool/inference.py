@@ -43,22 +43,25 @@ def null_summary(observed: float, null: np.ndarray | list[float]) -> dict:
     }
 
 
-def _statistic(name: str, k: int) -> Callable[[PreparedData, int], float]:
+def _statistic(
+    name: str, k: int, transform: str = "standardize"
+) -> Callable[[PreparedData, int], float]:
     """The number a permutation test compares, for a k-NN estimator (nats)."""
     if name == "ksg":
         from mitool.estimators.ksg import ksg_statistic
 
-        return lambda d, s: ksg_statistic(d, k=k, seed=s, clip=False)[0]
+        return lambda d, s: ksg_statistic(d, k=k, seed=s, clip=False, transform=transform)[0]
     from mitool.estimators.sklearn_mi import run_sklearn
 
     return lambda d, s: run_sklearn(d, k=k, seed=s).mi
 
 
 def knn_permutation(
-    name: str, data: PreparedData, k: int, n_perm: int, seed: int
+    name: str, data: PreparedData, k: int, n_perm: int, seed: int,
+    transform: str = "standardize",
 ) -> dict:
     """Permutation test for ``ksg`` / ``sklearn`` (the statistic is re-estimated each time)."""
-    stat = _statistic(name, k)
+    stat = _statistic(name, k, transform)
     observed = stat(data, seed)
     rng = np.random.default_rng([seed, 7919])
     null = [stat(data.with_y(data.y[rng.permutation(data.n)]), seed) for _ in range(n_perm)]
@@ -72,7 +75,7 @@ def knn_permutation(
 
 def knn_subsample_ci(
     name: str, data: PreparedData, k: int, n_boot: int, seed: int, estimate: float,
-    level: float = 0.95,
+    level: float = 0.95, transform: str = "standardize",
 ) -> dict:
     """Half-sampling interval for a k-NN estimate (see module docstring)."""
     from scipy.stats import norm
@@ -81,7 +84,7 @@ def knn_subsample_ci(
         from mitool.errors import UsageError
 
         raise UsageError("--bootstrap needs at least 2 subsamples (200 is a good default)")
-    stat = _statistic(name, k)
+    stat = _statistic(name, k, transform)
     n = data.n
     m = max(k + 2, n // 2)
     rng = np.random.default_rng([seed, 104729])
@@ -136,9 +139,13 @@ def attach_inference(
         if bootstrap:
             result.details.update(neural_ci(result))
         return
+    transform = result.details.get("transform", "standardize")
     if permutations:
-        result.details.update(knn_permutation(result.estimator, data, k, permutations, seed))
+        result.details.update(
+            knn_permutation(result.estimator, data, k, permutations, seed, transform)
+        )
     if bootstrap:
         result.details.update(
-            knn_subsample_ci(result.estimator, data, k, bootstrap, seed, result.mi)
+            knn_subsample_ci(result.estimator, data, k, bootstrap, seed, result.mi,
+                             transform=transform)
         )

@@ -57,7 +57,7 @@ def run_estimator(
     if name == "ksg":
         from mitool.estimators.ksg import run_ksg
 
-        return run_ksg(data, k=k, seed=seed)
+        return run_ksg(data, k=k, seed=seed, transform=neural.transform if neural else "standardize")
     if name == "sklearn":
         from mitool.estimators.sklearn_mi import run_sklearn
 

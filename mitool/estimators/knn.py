@@ -30,6 +30,20 @@ def standardise(a: np.ndarray, rng: np.random.Generator, jitter: bool = True) ->
     return z
 
 
+def copula_scores(a: np.ndarray) -> np.ndarray:
+    """Per-column normal scores of the ranks (ties averaged): the Gaussian-copula transform.
+
+    A monotone map of each column, so the true MI is unchanged, but k-NN estimators stop
+    suffering from heavy tails and skewed marginals (Ince et al. 2017).
+    """
+    from scipy.special import ndtri
+    from scipy.stats import rankdata
+
+    a = np.asarray(a, dtype=np.float64)  # (n, d)
+    n = a.shape[0]
+    return ndtri(rankdata(a, axis=0) / (n + 1))
+
+
 def _strict_counts(points: np.ndarray, radii: np.ndarray) -> np.ndarray:
     """For each point, how many *other* points lie strictly within its radius (max-norm).
 

@@ -29,7 +29,7 @@ class NeuralConfig:
     ema_rate: float = 0.01  # MINE's moving-average rate for the bias-corrected gradient
     smile_clip: float = 5.0  # SMILE's clip of the critic in the partition term
     readout: str = "dv"  # KL bound used to read MI out of the JSD critic: dv | nwj
-    transform: str = "standardize"  # standardize | copula (per-column normal scores)
+    transform: str = "copula"  # copula (per-column normal scores, MI unchanged) | standardize
     eval_shifts: int = 16  # concat critic: marginal pairs per row at validation points
     final_shifts: int = 128  # concat critic: marginal pairs per row in the held-out readout
     negatives: int = 63  # concat critic, InfoNCE training: negatives per positive

@@ -53,7 +53,7 @@ def estimate_command(
     max_rows: int | None = typer.Option(None, "--max-rows", help="Use a seeded random sample of at most N rows."),
     input_format: InputFormat | None = typer.Option(None, "--input-format", help="Override format detection."),
     seed: int = typer.Option(0, "--seed", help="Seed for sampling, jitter, splits and training."),
-    transform: str = typer.Option("standardize", "--transform", help="standardize, or copula: per-column normal scores of the ranks (MI unchanged; robust to heavy tails and skew) for ksg and the neural estimators."),
+    transform: str | None = typer.Option(None, "--transform", help="standardize or copula (per-column normal scores of the ranks: MI unchanged, robust to heavy tails and skew), for ksg and the neural estimators alike. Default: plain ksg, and the neural estimators' own default."),
     steps: int | None = typer.Option(None, "--steps", help="Neural: maximum training steps."),
     epochs: float | None = typer.Option(None, "--epochs", help="Neural: training length in passes over the training rows (instead of --steps)."),
     batch_size: int | None = typer.Option(None, "--batch-size", help="Neural: minibatch size."),

@@ -196,8 +196,9 @@ def estimate(
     ``ksg`` and ``sklearn``). The result's MI values are in nats; ``to_dict`` uses ``unit``.
     ``permutations``/``bootstrap``: p-values and 95% intervals (schemes in ``mitool.inference``).
     ``gate``: CI thresholds; the outcome is in ``result.gate`` (never raised as an error).
-    ``transform``: "standardize" (default) or "copula" (per-column normal scores of the ranks,
-    for ksg and the neural estimators; MI is unchanged by it). Overrides ``neural.transform``.
+    ``transform``: "standardize" or "copula" (per-column normal scores of the ranks; MI is
+    unchanged by it) for ksg and the neural estimators alike. None: plain KSG, and the neural
+    estimators use ``neural.transform`` (their default, chosen by benchmark).
     """
     t0 = time.perf_counter()
     if unit not in UNITS:
@@ -233,10 +234,12 @@ def estimate(
     warnings = list(prepared.warnings)
 
     cfg = neural or NeuralConfig()
+    knn_transform = "standardize"  # plain KSG unless asked: it is the reference estimator
     if transform is not None:
         if transform not in ("standardize", "copula"):
             raise UsageError(f"unknown transform '{transform}'; choose standardize or copula")
         cfg = dataclasses.replace(cfg, transform=transform)
+        knn_transform = transform
 
     results: list[EstimatorResult] = []
     if data_.x.shape[1] == 0 or data_.y.shape[1] == 0:
@@ -257,7 +260,7 @@ def estimate(
         for name in names:
             r = run_estimator(
                 name, data_, k=k, seed=seed, neural=cfg, progress=progress,
-                permutations=permutations,
+                permutations=permutations, knn_transform=knn_transform,
             )
             attach_inference(r, data_, k, seed, permutations, bootstrap)
             results.append(r)

@@ -52,12 +52,16 @@ def run_estimator(
     neural: NeuralConfig | None = None,
     progress: ProgressCallback | None = None,
     permutations: int = 0,
+    knn_transform: str = "standardize",
 ) -> EstimatorResult:
-    """Run one estimator by name (heavy modules are imported only when used)."""
+    """Run one estimator by name (heavy modules are imported only when used).
+
+    ``knn_transform`` applies to ``ksg``; the neural estimators read ``neural.transform``.
+    """
     if name == "ksg":
         from mitool.estimators.ksg import run_ksg
 
-        return run_ksg(data, k=k, seed=seed, transform=neural.transform if neural else "standardize")
+        return run_ksg(data, k=k, seed=seed, transform=knn_transform)
     if name == "sklearn":
         from mitool.estimators.sklearn_mi import run_sklearn
 

@@ -35,7 +35,7 @@ class InputFormat(str, Enum):
 
 ESTIMATOR_HELP = (
     "Comma-separated estimators: mine, mine-biased, jsd, nwj, infonce, smile, ksg, sklearn, or "
-    "'all'. Default: the headline neural estimator (mine) beside ksg and sklearn."
+    "'all'. Default: the headline neural estimator (smile) beside ksg and sklearn."
 )
 
 
@@ -173,7 +173,7 @@ def render_estimate(result) -> None:
     for r in result.results:
         mi = to_unit(r.mi, result.unit)
         name = r.estimator + (" *" if r is head else "")
-        notes = r.reason if not r.applicable else "; ".join(r.notes)
+        notes = r.reason if not r.applicable else (r.notes[0] if r.notes else "")  # all in JSON
         shown = _fmt_mi(mi)
         spread = r.details.get("spread")
         if mi is not None and spread is not None:

@@ -185,3 +185,14 @@ def test_sample_command_round_trip(runner, tmp_path):
     code, out, _ = run(runner, "estimate", str(target), "-x", "x*", "-y", "y*", "-e", "ksg",
                        "-f", "json")
     assert json.loads(out)["mi"] == pytest.approx(0.8, rel=0.1)
+
+
+def test_output_file_has_normal_permissions(runner, gauss_csv, tmp_path):
+    import os
+    import stat
+
+    target = tmp_path / "perm.json"
+    run(runner, "estimate", str(gauss_csv), "-x", "x", "-y", "y", "-e", "ksg", "-o", str(target))
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask

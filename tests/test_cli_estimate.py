@@ -196,3 +196,36 @@ def test_output_file_has_normal_permissions(runner, gauss_csv, tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
+
+
+def test_default_estimators_side_by_side(runner, gauss_csv):
+    code, out, err = run(runner, "estimate", str(gauss_csv), "-x", "x", "-y", "y", "--steps", "400",
+                         "-f", "json", "--quiet")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert [r["estimator"] for r in doc["results"]] == ["smile", "ksg", "sklearn"]
+    assert doc["estimator"] == "smile" and doc["mi"] == doc["results"][0]["mi"]
+    smile = doc["results"][0]
+    assert smile["n_heldout"] == 1000 and smile["ceiling"] == pytest.approx(np.log(1000))
+    assert smile["near_ceiling"] is False and smile["spread"] > 0 and smile["curve"]
+    assert abs(smile["mi"] - 0.5) < 0.1
+
+
+def test_neural_bad_settings_are_usage_errors(runner, gauss_csv):
+    for args, message in ((["--steps", "0"], "steps"), (["--batch-size", "5000"], "batch"),
+                          (["--hidden", "12,abc"], "hidden")):
+        code, out, err = run(runner, "estimate", str(gauss_csv), "-x", "x", "-y", "y",
+                             "-e", "smile", *args)
+        assert code == 2, (args, err)
+        assert message in err.lower() and out == ""
+
+
+def test_cuda_without_gpu_is_usage_error(runner, gauss_csv):
+    import torch
+
+    code, out, err = run(runner, "estimate", str(gauss_csv), "-x", "x", "-y", "y", "-e", "smile",
+                         "--device", "cuda", "--steps", "200", "-f", "json")
+    if torch.cuda.is_available():  # on a GPU machine the same call must train on CUDA
+        assert code == 0 and json.loads(out)["results"][0]["device"].startswith("cuda")
+    else:
+        assert code == 2 and "CUDA is not available" in err

@@ -66,10 +66,12 @@ def digits_folder() -> Path:
     return folder
 
 
-def run_one(name: str, folder: Path, k: int, seed: int, args: argparse.Namespace) -> dict:
+def run_one(name: str, folder: Path, k: int, seed: int, args: argparse.Namespace,
+            **options) -> dict:
     """One IIC run and one k-means run (timed separately) on the same images."""
     extra = {key: getattr(args, key) for key in ("epochs", "batch_size", "repeats", "lr")
              if getattr(args, key) is not None}
+    extra.update(options)
     start, cpu = time.perf_counter(), time.process_time()
     result = cluster(folder, k=k, seed=seed, threads=args.threads, baseline=False, **extra)
     iic_seconds, iic_cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -80,7 +82,7 @@ def run_one(name: str, folder: Path, k: int, seed: int, args: argparse.Namespace
     row = {"data": name, "seed": seed, "iic": result.metrics, "iic_s": iic_seconds, "iic_cpu": iic_cpu,
            "kmeans": km, "kmeans_s": km_seconds, "kmeans_cpu": km_cpu, "subhead": result.chosen_subhead,
            "loss": result.loss, "n": result.n_images, "k": k}
-    print(f"{name:7s} seed {seed}: IIC acc {result.metrics['accuracy']:.3f} nmi "
+    print(f"{name} seed {seed}: IIC acc {result.metrics['accuracy']:.3f} nmi "
           f"{result.metrics['nmi']:.3f} ari {result.metrics['ari']:.3f} ({iic_seconds:.0f} s, cpu {iic_cpu:.0f} s, "
           f"sub-head {result.chosen_subhead}, loss {result.loss:.3f} / min {-math.log(k):.3f}) | "
           f"k-means acc {km['accuracy']:.3f} nmi {km['nmi']:.3f} ari {km['ari']:.3f} "
@@ -119,6 +121,8 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=["digits", "shapes"],
                         choices=["digits", "shapes"])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--skip-default-shapes", action="store_true",
+                        help="shapes only with the stronger augmentation")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--repeats", type=int)
@@ -136,7 +140,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             make_shapes(Path(tmp))
             for seed in args.shape_seeds:
-                rows.append(run_one("shapes", Path(tmp), len(SHAPES), seed, args))
+                if not args.skip_default_shapes:
+                    rows.append(run_one("shapes", Path(tmp), len(SHAPES), seed, args))
+                rows.append(run_one("shapes, --translate 0.25 --zoom 0.2", Path(tmp),
+                                    len(SHAPES), seed, args, translate=0.25, zoom=0.2))
     print()
     print(table(rows))
 

@@ -32,7 +32,7 @@ def cluster_command(
     subheads: int = typer.Option(5, "--subheads", help="Sub-heads per head; the one with the "
                                  "lowest IIC loss is reported."),
     epochs: int | None = typer.Option(None, "--epochs", help="Passes over the images per head "
-                                      "(default 30)."),
+                                      "(default 25)."),
     batch_size: int | None = typer.Option(None, "--batch-size",
                                           help="Distinct images per batch (default 64)."),
     repeats: int | None = typer.Option(None, "--repeats", help="Perturbed copies of each image "
@@ -47,6 +47,15 @@ def cluster_command(
                                         "(default 1 if every image is grayscale)."),
     flip: bool = typer.Option(False, "--flip/--no-flip", help="Random horizontal flips "
                               "(off: digits and text are not flip-invariant)."),
+    translate: float = typer.Option(0.1, "--translate", help="Max random shift, as a fraction "
+                                    "of the image side (raise to ~0.25 when objects sit "
+                                    "anywhere in the frame)."),
+    zoom: float = typer.Option(0.1, "--zoom", help="Max random zoom in or out (0.1 = 90-110%; "
+                               "raise to ~0.2 when object sizes vary)."),
+    rotation: float = typer.Option(15.0, "--rotation", help="Max random rotation in degrees."),
+    colour_jitter: bool = typer.Option(True, "--colour-jitter/--no-colour-jitter",
+                                       help="Colour images: shuffle channels and jitter "
+                                       "saturation so clusters do not follow hue."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda"),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     threads: int | None = typer.Option(None, "--threads", help="torch CPU threads "
@@ -98,7 +107,8 @@ def cluster_command(
                     repeats=repeats if repeats is not None else defaults.repeats,
                     lr=lr if lr is not None else defaults.lr,
                     lambda_entropy=lambda_entropy, image_size=image_size, channels=channels,
-                    flip=flip, device=device, seed=seed, threads=threads, baseline=baseline,
+                    flip=flip, translate=translate, zoom=zoom, rotation=rotation,
+                    colour_jitter=colour_jitter, device=device, seed=seed, threads=threads, baseline=baseline,
                     progress=progress,
                 )
         if assignments is not None:

@@ -9,7 +9,7 @@ from mitool.cluster.augment import AugmentConfig, augment
 from mitool.cluster.model import ModelSpec, build_model
 
 NONE = AugmentConfig(rotation=0.0, scale=(1.0, 1.0), translate=0.0, brightness=0.0,
-                     contrast=0.0, noise=0.0)
+                     contrast=0.0, noise=0.0, colour=False)
 
 
 def test_zero_strength_is_identity():
@@ -21,7 +21,8 @@ def test_flip_only_mirrors_some_images():
     torch.manual_seed(0)
     x = torch.rand(64, 1, 6, 6)
     out = augment(x, AugmentConfig(rotation=0.0, scale=(1.0, 1.0), translate=0.0, flip=True,
-                                   brightness=0.0, contrast=0.0, noise=0.0))
+                                   brightness=0.0, contrast=0.0, noise=0.0,
+                                   colour=False))
     same = torch.isclose(out, x, atol=1e-5).flatten(1).all(1)
     mirrored = torch.isclose(out, x.flip(-1), atol=1e-5).flatten(1).all(1)
     assert (same | mirrored).all() and 10 < int(mirrored.sum()) < 54
@@ -45,3 +46,16 @@ def test_model_shapes(size, channels):
     assert main.shape == (2, 5, 3) and over.shape == (2, 5, 7)
     assert torch.allclose(main.sum(-1), torch.ones(2, 5), atol=1e-5)
     assert ModelSpec.from_dict(spec.to_dict()) == spec
+
+
+def test_colour_jitter_changes_hue_but_not_gray_images():
+    torch.manual_seed(0)
+    colour_only = AugmentConfig(rotation=0.0, scale=(1.0, 1.0), translate=0.0, brightness=0.0,
+                                contrast=0.0, noise=0.0, colour=True)
+    gray = torch.rand(8, 1, 5, 5).repeat(1, 3, 1, 1)  # R = G = B
+    assert torch.allclose(augment(gray, colour_only), gray, atol=1e-5)
+    red = torch.zeros(32, 3, 5, 5)
+    red[:, 0] = 0.8
+    out = augment(red, colour_only)
+    assert (out[:, 1:].amax(dim=(1, 2, 3)) > 0.3).any()  # some copies are no longer red
+    assert 0.0 <= out.min() and out.max() <= 1.0

@@ -121,6 +121,8 @@ def test_unlabelled_folder_has_null_metrics(runner, tmp_path):
         ("bars", ["--k", "1"], "--k must be at least 2"),
         ("bars", ["--k", "25"], "larger than the number of images (24)"),
         ("bars", ["--format", "xml"], "--format must be table or json"),
+        ("bars", ["--translate", "0.9"], "--translate must be between 0 and 0.5"),
+        ("bars", ["--channels", "2"], "--channels must be 1 or 3"),
         ("bars", ["--load-model", "missing.pt"], "does not exist"),
         ("bars", ["--load-model", "m.pt", "--epochs", "3"], "cannot be used with --load-model"),
         ("missing", [], "does not exist"),

@@ -163,6 +163,10 @@ def cluster(
     image_size: int | None = None,
     channels: int | None = None,
     flip: bool = False,
+    translate: float | None = None,
+    zoom: float | None = None,
+    rotation: float | None = None,
+    colour_jitter: bool | None = None,
     augment: AugmentConfig | None = None,
     widths: tuple[int, ...] | None = None,
     device: str = "auto",
@@ -175,6 +179,9 @@ def cluster(
 
     ``overcluster`` defaults to 5k (0 disables the over-clustering head). Sub-folder names,
     when present, are used only to score the result, never to train or choose it.
+    ``translate`` (fraction of the side), ``zoom`` (relative), ``rotation`` (degrees),
+    ``flip`` and ``colour_jitter`` override the matching fields of ``augment``: raise
+    translate/zoom when objects sit anywhere in the frame at any size.
     """
     from mitool.device import resolve_device
     from mitool.seed import seed_everything
@@ -183,9 +190,7 @@ def cluster(
     over = 5 * k if overcluster is None else overcluster
     if over < 0 or over == 1:
         raise UsageError(f"--overcluster must be 0 (off) or at least 2, got {over}")
-    aug = augment or AugmentConfig()
-    if flip != aug.flip:
-        aug = replace(aug, flip=flip)
+    aug = _augment_config(augment, flip, translate, zoom, rotation, colour_jitter)
     start = time.perf_counter()
     dev = resolve_device(device)
     data = load_folder(folder, channels=channels, image_size=image_size)
@@ -235,6 +240,27 @@ def cluster(
         model_state={"spec": spec.to_dict(), "state_dict": state, "chosen_subhead": chosen,
                      "lambda_entropy": lambda_entropy, "augment": settings["augment"]},
     )
+
+
+def _augment_config(augment, flip, translate, zoom, rotation, colour_jitter) -> AugmentConfig:
+    """``augment`` (or the defaults) with the explicitly given strengths, validated."""
+    aug = augment or AugmentConfig()
+    changes: dict[str, Any] = {"flip": flip}
+    if translate is not None:
+        if not 0 <= translate <= 0.5:
+            raise UsageError(f"--translate must be between 0 and 0.5, got {translate}")
+        changes["translate"] = translate
+    if zoom is not None:
+        if not 0 <= zoom < 1:
+            raise UsageError(f"--zoom must be at least 0 and below 1, got {zoom}")
+        changes["scale"] = (1 - zoom, 1 + zoom)
+    if rotation is not None:
+        if not 0 <= rotation <= 180:
+            raise UsageError(f"--rotation must be between 0 and 180 degrees, got {rotation}")
+        changes["rotation"] = rotation
+    if colour_jitter is not None:
+        changes["colour"] = colour_jitter
+    return replace(aug, **changes)
 
 
 def _check_settings(subheads, epochs, batch_size, repeats, lr, lambda_entropy, k) -> None:

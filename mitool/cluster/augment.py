@@ -25,6 +25,7 @@ class AugmentConfig:
     brightness: float = 0.1  # max additive shift (images in [0, 1])
     contrast: float = 0.2  # max relative contrast change
     noise: float = 0.03  # std of additive Gaussian noise
+    colour: bool = True  # colour images only: shuffle channels, jitter saturation, sometimes gray
 
 
 def augment(x: "torch.Tensor", cfg: AugmentConfig) -> "torch.Tensor":
@@ -63,6 +64,31 @@ def augment(x: "torch.Tensor", cfg: AugmentConfig) -> "torch.Tensor":
         c = uniform(1 - cfg.contrast, 1 + cfg.contrast).view(b, 1, 1, 1)
         shift = uniform(-cfg.brightness, cfg.brightness).view(b, 1, 1, 1)
         out = (out - mean) * c + mean + shift
+    if cfg.colour and out.shape[1] == 3:
+        out = _colour_jitter(out)
     if cfg.noise > 0:
         out = out + torch.randn_like(out) * cfg.noise
     return out.clamp(0.0, 1.0)
+
+
+# The 6 orders of (R, G, B): shuffling them changes hue while keeping shape and brightness.
+_PERMUTATIONS = ((0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0))
+
+
+def _colour_jitter(x: "torch.Tensor", gray_p: float = 0.2, saturation: float = 0.5):
+    """Make colour a nuisance, as the paper's Sobel input does: x (B, 3, H, W) -> same shape.
+
+    Without it IIC happily clusters colour images by hue, which survives every other
+    perturbation (measured on the rendered shapes of benchmarks/cluster.py).
+    """
+    import torch
+
+    b, _, h, w = x.shape
+    perms = torch.tensor(_PERMUTATIONS, device=x.device)  # (6, 3)
+    order = perms[torch.randint(0, 6, (b,), device=x.device)]  # (B, 3)
+    x = x.gather(1, order.view(b, 3, 1, 1).expand(b, 3, h, w))
+    weights = torch.tensor((0.299, 0.587, 0.114), device=x.device, dtype=x.dtype)
+    gray = (x * weights.view(1, 3, 1, 1)).sum(dim=1, keepdim=True)  # (B, 1, H, W)
+    sat = torch.rand(b, 1, 1, 1, device=x.device, dtype=x.dtype) * 2 * saturation + 1 - saturation
+    sat = torch.where(torch.rand(b, 1, 1, 1, device=x.device) < gray_p, torch.zeros_like(sat), sat)
+    return gray + sat * (x - gray)

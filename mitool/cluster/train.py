@@ -27,7 +27,7 @@ Progress = Callable[[int, int, dict], None]
 class TrainConfig:
     """Optimiser and batch settings; defaults chosen with benchmarks/cluster.py on 2 CPU cores."""
 
-    epochs: int = 30
+    epochs: int = 25
     batch_size: int = 64  # distinct images per batch (times repeats = samples per view)
     repeats: int = 4
     lr: float = 1e-3

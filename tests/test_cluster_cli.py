@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -137,3 +138,21 @@ def test_usage_errors(runner, bars, tmp_path, setup, extra, message):
     assert message in result.stderr
     assert result.stdout == ""
     assert "Traceback" not in result.output
+
+
+def test_load_model_refuses_other_files(runner, bars, tmp_path):
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"not a model")
+    result = runner.invoke(app, ["cluster", str(bars), "--load-model", str(garbage), "--quiet"])
+    assert result.exit_code == 2 and "is not a mitool cluster model" in result.stderr
+
+    pickled = tmp_path / "pickled.pt"  # an arbitrary object: weights_only loading refuses it
+    torch.save({"format": "mitool-iic-model", "obj": Fraction(1, 3)}, pickled)
+    result = runner.invoke(app, ["cluster", str(bars), "--load-model", str(pickled), "--quiet"])
+    assert result.exit_code == 2 and "is not a mitool cluster model" in result.stderr
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_cuda_is_a_usage_error(runner, bars):
+    result = runner.invoke(app, ["cluster", str(bars), "--device", "cuda", "--quiet"])
+    assert result.exit_code == 2 and "CUDA is not available" in result.stderr

@@ -3,7 +3,7 @@
 Data sets: scikit-learn's digits (sample_data/digits, written by scripts/make_digits.py) over
 several seeds, and rendered shapes (circle / square / triangle / cross with random position,
 size and colour, generated here with Pillow). Runs on CPU with one torch thread by default
-(the fastest setting measured on 2 cores). Results go to docs/benchmarks_cluster.md.
+(the fastest setting measured on 2 cores). Results go to docs/benchmarks.md.
 
     python benchmarks/cluster.py                      # defaults: digits x 3 seeds + shapes
     python benchmarks/cluster.py --seeds 0 1 2 3 4 --datasets digits --epochs 40

@@ -16,7 +16,7 @@ from mitool.estimators.neural import (
     validate_config,
 )
 
-HEADLINE = "smile"  # the CLI's default neural estimator (docs/benchmarks_neural.md)
+HEADLINE = "smile"  # the CLI's default neural estimator (docs/benchmarks.md)
 
 
 def prepared(s) -> PreparedData:

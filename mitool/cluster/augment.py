@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    """Strength of each perturbation. Too strong hurts (see docs/benchmarks_cluster.md)."""
+    """Strength of each perturbation. Too strong hurts (see docs/benchmarks.md)."""
 
     rotation: float = 15.0  # max degrees either way
     scale: tuple[float, float] = (0.9, 1.1)  # zoom range (>1 = zoom in, i.e. a resized crop)

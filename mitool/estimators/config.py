@@ -10,7 +10,7 @@ class NeuralConfig:
     """Training settings for the neural MI estimators (mine, mine-biased, jsd, nwj, infonce, smile).
 
     Defaults are the ones benchmarks/accuracy.py found best on 2 CPU cores; see
-    docs/benchmarks_neural.md.
+    docs/benchmarks.md.
     """
 
     steps: int = 3000  # maximum optimiser steps (early stopping may end sooner)

@@ -221,24 +221,32 @@ def cluster(
 
     if progress is not None:
         progress(1, 1, {"stage": "k-means baseline" if baseline else "scoring"})
-    metrics, base = _score(data, clusters, k, seed, baseline)
-    sizes = cluster_sizes(clusters, k)
-    warnings = _skip_warnings(data) + degeneracy_warnings(sizes)
     settings = {
         "overcluster": over, "subheads": subheads, "epochs": epochs, "batch_size": batch_size,
         "repeats": repeats, "lr": lr, "widths": list(spec.widths), "lambda_entropy": lambda_entropy, "seed": seed,
         "augment": {f: getattr(aug, f) for f in aug.__dataclass_fields__},
     }
+    return _result(
+        data, clusters, confidence, k, chosen, losses, seed, baseline, start, dev, n_threads,
+        mode="train", loss_history=history, settings=settings,
+        model_state={"spec": spec.to_dict(), "state_dict": state, "chosen_subhead": chosen,
+                     "lambda_entropy": lambda_entropy, "augment": settings["augment"]},
+    )
+
+
+def _result(data, clusters, confidence, k, chosen, losses, seed, baseline, start, dev,
+            n_threads, **extra) -> ClusterResult:
+    """Score a clustering (labels, k-means baseline, degeneracy) and package the result."""
+    metrics, base = _score(data, clusters, k, seed, baseline)
+    sizes = cluster_sizes(clusters, k)
     return ClusterResult(
         paths=data.paths, clusters=clusters, confidence=confidence, k=k,
         n_skipped=data.n_skipped, skipped=data.skipped, cluster_sizes=sizes,
         chosen_subhead=chosen, subhead_losses=losses, loss=losses[chosen], metrics=metrics,
         baseline_kmeans=base, seconds=time.perf_counter() - start, device=str(dev),
-        threads=n_threads, warnings=warnings, mode="train", labels=data.labels,
-        label_names=data.label_names, channels=data.channels, image_size=data.image_size,
-        loss_history=history, settings=settings, images=data.images,
-        model_state={"spec": spec.to_dict(), "state_dict": state, "chosen_subhead": chosen,
-                     "lambda_entropy": lambda_entropy, "augment": settings["augment"]},
+        threads=n_threads, warnings=_skip_warnings(data) + degeneracy_warnings(sizes),
+        labels=data.labels, label_names=data.label_names, channels=data.channels,
+        image_size=data.image_size, images=data.images, **extra,
     )
 
 
@@ -371,17 +379,9 @@ def assign(
         clusters = clusters_t.cpu().numpy().astype(np.int64)
         confidence = confidence_t.cpu().numpy().astype(np.float64)
     k = spec.k
-    metrics, base = _score(data, clusters, k, seed, baseline and len(data.paths) >= k)
-    sizes = cluster_sizes(clusters, k)
-    warnings = _skip_warnings(data) + degeneracy_warnings(sizes)
-    return ClusterResult(
-        paths=data.paths, clusters=clusters, confidence=confidence, k=k,
-        n_skipped=data.n_skipped, skipped=data.skipped, cluster_sizes=sizes,
-        chosen_subhead=chosen, subhead_losses=losses, loss=losses[chosen], metrics=metrics,
-        baseline_kmeans=base, seconds=time.perf_counter() - start, device=str(dev),
-        threads=n_threads, warnings=warnings, mode="load", labels=data.labels,
-        label_names=data.label_names, channels=data.channels, image_size=data.image_size,
-        images=data.images, model_state=payload,
+    return _result(
+        data, clusters, confidence, k, chosen, losses, seed, baseline and len(data.paths) >= k,
+        start, dev, n_threads, mode="load", model_state=payload,
     )
 
 

@@ -73,3 +73,15 @@ def test_cli_json_csv_and_heatmap(runner, table, tmp_path):
     assert r.exit_code == 0 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     r = runner.invoke(app, ["pairs", str(table), "--target", "lable"])
     assert r.exit_code == 2 and "did you mean 'label'" in r.stderr
+
+
+def test_dask_backend_runs_or_explains_the_extra(table):
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError:
+        with pytest.raises(UsageError, match=r"pip install 'mitool\[distributed-dask\]'"):
+            mitool.pairs(table, target="label", backend="dask")
+    else:  # installed: the same loop on a (local) Dask cluster gives the same answer
+        a = mitool.pairs(table, target="label")
+        b = mitool.pairs(table, target="label", backend="dask", jobs=2)
+        assert [(s.x, s.mi) for s in a.scores] == [(s.x, s.mi) for s in b.scores]

@@ -10,20 +10,17 @@ import contextlib
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from mitool.errors import MitoolError
 
-# Signature of the progress callbacks library code accepts: (done, total, fields) -> None.
-ProgressCallback = Callable[[int, int, dict], None]
+if TYPE_CHECKING:  # pragma: no cover - numpy-free at CLI start-up
+    from mitool.estimators.base import ProgressCallback
 
-EXIT_OK = 0
-EXIT_RUNTIME = 1
-EXIT_USAGE = 2
-EXIT_GATE = 3
+EXIT_RUNTIME = 1  # runtime failure; 2 (usage) and 3 (gate) come from the exceptions/gate
 EXIT_INTERRUPTED = 130
 
 
@@ -103,7 +100,7 @@ def progress_enabled(quiet: bool) -> bool:
 
 
 @contextlib.contextmanager
-def progress_bar(description: str, enabled: bool) -> Iterator[ProgressCallback | None]:
+def progress_bar(description: str, enabled: bool) -> Iterator["ProgressCallback | None"]:
     """Yield a callback driving a Rich progress bar on stderr, or None when disabled."""
     if not enabled:
         yield None

@@ -32,8 +32,3 @@ class EstimationError(MitoolError):
 class TrainingDivergedError(EstimationError):
     """Training produced non-finite values and could not recover."""
 
-
-class GateFailed(MitoolError):
-    """A CI gate (``--fail-below`` etc.) tripped; distinct exit code, report still printed."""
-
-    exit_code = 3

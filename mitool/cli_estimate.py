@@ -68,7 +68,7 @@ def estimate_command(
     plot: Path | None = typer.Option(None, "--plot", help="Draw the neural training curves to this PNG (needs matplotlib)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     permutations: int = typer.Option(0, "--permutations", help="Permutation test with N shuffles of Y: p-value, null mean and 95th percentile."),
-    bootstrap: int = typer.Option(0, "--bootstrap", help="95% confidence intervals from N subsamples (k-NN; neural estimators use the held-out standard error)."),
+    bootstrap: int = typer.Option(0, "--bootstrap", help="95% confidence intervals: k-NN from N half-samples; neural estimators from min(N, 5) training runs with fresh seeds."),
     fail_below: float | None = typer.Option(None, "--fail-below", help="CI gate: exit 3 if the headline MI (report unit) is below X."),
     fail_above: float | None = typer.Option(None, "--fail-above", help="CI gate: exit 3 if the headline MI (report unit) is above X."),
     gate_on: GateOn = typer.Option(GateOn.estimate, "--gate-on", help="Gate on the estimate, or on the 95% interval (ci: must be confidently inside the bounds)."),

@@ -28,6 +28,7 @@ UNITS = ("nats", "bits")
 _INFO_KEYS = {
     "mi", "ci_low", "ci_high", "ceiling", "spread", "stderr", "null_mean", "null_p95",
     "null_mi", "train", "heldout", "readout_mi", "bias", "statistic", "mi_raw", "dv", "nwj",
+    "ci_runs",
 }
 
 
@@ -262,7 +263,7 @@ def estimate(
                 name, data_, k=k, seed=seed, neural=cfg, progress=progress,
                 permutations=permutations, knn_transform=knn_transform,
             )
-            attach_inference(r, data_, k, seed, permutations, bootstrap)
+            attach_inference(r, data_, k, seed, permutations, bootstrap, neural=cfg)
             results.append(r)
     for r in results:
         warnings.extend(f"{r.estimator}: {w}" for w in r.warnings)

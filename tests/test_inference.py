@@ -68,3 +68,20 @@ def test_units_follow_the_report():
     row = r.to_dict()["results"][0]
     nats = r.result("ksg").details
     assert row["ci_low"] == pytest.approx(nats["ci_low"] / np.log(2))
+
+
+def test_neural_permutation_and_interval():
+    from mitool.estimators.config import NeuralConfig
+
+    cfg = NeuralConfig(steps=300)
+    dep = synthetic.gaussian(1000, 1, 1, mi=0.5, seed=2)
+    r = mitool.estimate(frame_of(dep), "x", "y", "smile", permutations=19, bootstrap=3,
+                        neural=cfg, seed=1)
+    det = r.result("smile").details
+    assert det["p_value"] == pytest.approx(0.05)  # observed beats all 19 shuffles
+    assert det["permutation_scheme"] == "trained critic on shuffled held-out rows"
+    assert "null_mi_raw" not in det and len(det["ci_runs"]) == 3
+    assert det["ci_low"] <= 0.5 <= det["ci_high"] and det["ci_low"] <= r.mi <= det["ci_high"]
+    ind = synthetic.independent(1000, 1, 1, seed=4)
+    r = mitool.estimate(frame_of(ind), "x", "y", "smile", permutations=19, neural=cfg, seed=1)
+    assert r.result("smile").details["p_value"] > 0.05

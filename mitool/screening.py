@@ -168,8 +168,6 @@ def pairs(
     ``columns``: names/globs (default: every column but the target). Sorted by MI, highest
     first. ``jobs``/``backend``: joblib parallelism (loky, threading, ray, dask).
     """
-    import pandas as pd
-
     from mitool.estimation import UNITS, load_frame
 
     t0 = time.perf_counter()
@@ -193,8 +191,6 @@ def pairs(
     if len(tgt) > 1:
         raise UsageError("--target takes one column")
     frame, cols, tcols, label, _ = load_frame(data, col_specs, tgt or col_specs, input_format)
-    if isinstance(frame, pd.DataFrame) and label == "<DataFrame>":
-        frame = frame[[c for c in dict.fromkeys(cols + tcols)]]
     if tgt:
         t = tcols[0]
         cols = [c for c in cols if c != t]

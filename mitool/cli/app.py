@@ -2,7 +2,7 @@
 
 Nothing here computes anything: every command calls a library function that returns one
 result object, then renders it as a Rich table (stdout) or one JSON document (stdout).
-Errors, warnings and progress go to stderr (see ``cli_support``).
+Errors, warnings and progress go to stderr (see ``mitool.cli.output``).
 """
 
 from __future__ import annotations
@@ -37,13 +37,13 @@ def _root(
 
 
 # --- commands living in their own modules register themselves here -------------------------
-from mitool import cli_estimate  # noqa: E402
+from mitool.cli import estimate as cli_estimate  # noqa: E402
 
 cli_estimate.register(app)
-from mitool import cli_pairs  # noqa: E402
+from mitool.cli import pairs as cli_pairs  # noqa: E402
 
 cli_pairs.register(app)
-from mitool import cli_cluster  # noqa: E402
+from mitool.cli import cluster as cli_cluster  # noqa: E402
 
 cli_cluster.register(app)
 

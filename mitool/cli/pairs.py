@@ -8,8 +8,8 @@ from pathlib import Path
 
 import typer
 
-from mitool import cli_support
-from mitool.cli_support import guarded
+from mitool.cli import output as cli_output
+from mitool.cli.output import guarded
 
 
 class PairsFormat(str, Enum):
@@ -64,9 +64,9 @@ def pairs_command(
         if output is not None:
             atomic_write_text(output, csv_text if csv_text is not None else dumps(doc))
         for w in result.warnings:
-            cli_support.warn(w)
+            cli_output.warn(w)
         if fmt is PairsFormat.json:
-            cli_support.emit_json(doc)
+            cli_output.emit_json(doc)
         elif csv_text is not None:
             sys.stdout.write(csv_text)
         else:
@@ -111,7 +111,7 @@ def _render(doc: dict, top: int | None) -> None:
             cells.append("—" if r["p_value"] is None else f"{r['p_value']:.3g}")
         cells += [f"{r['n_used']:,}", escape(r["note"] or "")]
         table.add_row(*cells)
-    cli_support.stdout_console().print(table)
+    cli_output.stdout_console().print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from mitool import cli_support
+from mitool.cli import output as cli_output
 
 SCHEMA_VERSION = 1
 
@@ -73,7 +73,7 @@ def cluster_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Cluster a folder of images without labels (IIC: Invariant Information Clustering)."""
-    with cli_support.guarded():
+    with cli_output.guarded():
         from mitool.errors import UsageError
 
         fmt = output_format.strip().lower()
@@ -81,8 +81,8 @@ def cluster_command(
             raise UsageError(f"--format must be table or json, got '{output_format}'")
         import mitool.cluster as lib
 
-        with cli_support.progress_bar("clustering",
-                                      cli_support.progress_enabled(quiet)) as progress:
+        with cli_output.progress_bar("clustering",
+                                      cli_output.progress_enabled(quiet)) as progress:
             if load_model is not None:
                 training_only = {"--overcluster": overcluster, "--epochs": epochs,
                                  "--batch-size": batch_size, "--repeats": repeats, "--lr": lr,
@@ -118,9 +118,9 @@ def cluster_command(
         if save_model is not None:
             lib.save_model(result, save_model)
         for message in result.warnings:
-            cli_support.warn(message)
+            cli_output.warn(message)
         if fmt == "json":
-            cli_support.emit_json(report(result))
+            cli_output.emit_json(report(result))
         else:
             _render_table(result)
 
@@ -140,7 +140,7 @@ def _fmt(value: float | None) -> str:
 def _render_table(result: Any) -> None:
     from rich.table import Table
 
-    console = cli_support.stdout_console()
+    console = cli_output.stdout_console()
     title = (f"IIC clustering: {result.n_images} images"
              f"{f' ({result.n_skipped} skipped)' if result.n_skipped else ''}, k={result.k}")
     table = Table(title=title)

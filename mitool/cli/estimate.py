@@ -8,8 +8,8 @@ from pathlib import Path
 
 import typer
 
-from mitool import cli_support
-from mitool.cli_support import guarded
+from mitool.cli import output as cli_output
+from mitool.cli.output import guarded
 
 
 class OutputFormat(str, Enum):
@@ -101,7 +101,7 @@ def estimate_command(
         source: object = data
         if data == "-":
             source = sys.stdin.buffer.read()
-        with cli_support.progress_bar("training", cli_support.progress_enabled(quiet)) as cb:
+        with cli_output.progress_bar("training", cli_output.progress_enabled(quiet)) as cb:
             result = estimate(
                 source, x=x, y=y, estimators=estimator, k=k, unit=unit.value,
                 discrete=discrete, continuous=continuous, max_rows=max_rows, seed=seed,
@@ -132,9 +132,9 @@ def _finish(result, fmt: OutputFormat, output: Path | None, plot: Path | None) -
     if output is not None:
         atomic_write_text(output, dumps(doc))
     for w in result.warnings:
-        cli_support.warn(w)
+        cli_output.warn(w)
     if fmt is OutputFormat.json:
-        cli_support.emit_json(doc)
+        cli_output.emit_json(doc)
     else:
         render_estimate(result)
 
@@ -191,7 +191,7 @@ def render_estimate(result) -> None:
                 row.append("—" if p is None else f"{p:.3g}")
         row.append(escape(notes or ""))
         table.add_row(*row)
-    console = cli_support.stdout_console()
+    console = cli_output.stdout_console()
     console.print(table)
     if head is not None:
         console.print(

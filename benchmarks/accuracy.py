@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mitool import synthetic  # noqa: E402
+from mitool.data import synthetic  # noqa: E402
 from mitool.estimators.base import PreparedData  # noqa: E402
 from mitool.estimators.config import NeuralConfig  # noqa: E402
 

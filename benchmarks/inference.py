@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 import mitool
-from mitool import synthetic
+from mitool.data import synthetic
 from mitool.estimators.config import NeuralConfig
 
 

@@ -14,7 +14,7 @@ import time
 
 from sklearn.feature_selection import mutual_info_regression
 
-from mitool import synthetic
+from mitool.data import synthetic
 from mitool.estimators.knn import ksg_mi
 
 

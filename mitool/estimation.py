@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mitool import __version__
-from mitool.columns import Prepared, prepare, resolve_columns, split_specs
+from mitool.data.columns import Prepared, prepare, resolve_columns, split_specs
 from mitool.errors import UsageError
 from mitool.estimators import parse_estimators, run_estimator
 from mitool.estimators.base import EstimatorResult, ProgressCallback
@@ -153,7 +153,7 @@ def load_frame(
         x = resolve_columns(columns_x, available, "--x")
         y = resolve_columns(columns_y, available, "--y")
         return source, x, y, "<DataFrame>", "dataframe"
-    from mitool.tables import open_source, read_columns_names, read_selected
+    from mitool.data.tables import open_source, read_columns_names, read_selected
 
     if not isinstance(source, (str, bytes, bytearray, os.PathLike)):
         raise UsageError(

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from mitool import __version__
-from mitool.columns import prepare, split_specs
+from mitool.data.columns import prepare, split_specs
 from mitool.errors import InputError, UsageError
 from mitool.estimation import SCHEMA_VERSION, to_unit
 

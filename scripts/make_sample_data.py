@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 from sklearn.datasets import load_wine
 
-from mitool import synthetic
+from mitool.data import synthetic
 
 OUT = Path(__file__).resolve().parent.parent / "sample_data"
 

@@ -24,7 +24,7 @@ def runner() -> CliRunner:
 @pytest.fixture
 def gauss_csv(tmp_path):
     """A 1-D Gaussian pair (true MI 0.5 nats, 2,000 rows) as CSV."""
-    from mitool import synthetic
+    from mitool.data import synthetic
 
     d = synthetic.gaussian(2000, 1, 1, mi=0.5, seed=11)
     path = tmp_path / "g.csv"

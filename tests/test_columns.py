@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import mitool
-from mitool.columns import resolve_columns, split_specs
+from mitool.data.columns import resolve_columns, split_specs
 from mitool.errors import InputError, UsageError
 
 

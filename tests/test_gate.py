@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from mitool import synthetic
 from mitool.cli import app
+from mitool.data import synthetic
 from mitool.gate import GATE_EXIT_CODE
 
 

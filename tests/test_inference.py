@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import mitool
-from mitool import synthetic
+from mitool.data import synthetic
 from mitool.errors import UsageError
 from mitool.inference import p_value
 

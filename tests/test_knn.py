@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.feature_selection import mutual_info_regression
 
-from mitool import synthetic
+from mitool.data import synthetic
 from mitool.errors import UsageError
 from mitool.estimators.knn import discrete_mi, joint_codes, ksg_mi, mixed_mi
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from mitool import synthetic
+from mitool.data import synthetic
 from mitool.errors import UsageError
 from mitool.estimators.base import PreparedData
 from mitool.estimators.config import NeuralConfig

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mitool import synthetic
+from mitool.data import synthetic
 from mitool.errors import UsageError
 from mitool.estimators.knn import ksg_mi
 

@@ -223,8 +223,8 @@ def sample_command(
 ) -> None:
     """Generate a dataset with analytically known MI (as CSV); the true MI goes to stderr."""
     with guarded():
-        from mitool import synthetic
         from mitool.atomic import atomic_path
+        from mitool.data import synthetic
         from mitool.errors import UsageError
 
         if n < 2:

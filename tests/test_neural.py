@@ -142,7 +142,7 @@ def test_concat_infonce_ceiling_is_negatives_plus_one():
 
 def test_plot_training_curves(tmp_path):
     pytest.importorskip("matplotlib")
-    from mitool.estimators.plot import plot_training_curves
+    from mitool.plotting import plot_training_curves
 
     s = synthetic.gaussian(n=600, mi=0.5, seed=2)
     r = estimate_neural("jsd", prepared(s), NeuralConfig(steps=100, eval_every=25), seed=0)

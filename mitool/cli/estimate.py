@@ -126,7 +126,7 @@ def _finish(result, fmt: OutputFormat, output: Path | None, plot: Path | None) -
 
     doc = result.to_dict()
     if plot is not None:
-        from mitool.estimators.plot import plot_training_curves
+        from mitool.plotting import plot_training_curves
 
         plot_training_curves(result.results, plot, unit=result.unit)
     if output is not None:

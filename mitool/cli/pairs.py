@@ -57,7 +57,7 @@ def pairs_command(
         doc = result.to_dict()
         csv_text = _csv(doc) if fmt is PairsFormat.csv else None
         if heatmap is not None:
-            from mitool.heatmap import draw_heatmap
+            from mitool.plotting import draw_heatmap
 
             names, matrix = result.matrix()
             draw_heatmap(names, matrix, heatmap, result.unit, f"pairwise MI ({result.estimator})")

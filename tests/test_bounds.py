@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from mitool.estimators import bounds
+from mitool.estimators.neural import bounds
 
 TJ = torch.tensor([1.0, 2.0, 3.0])  # joint scores: mean 2
 TM = torch.tensor([0.0, math.log(3.0)])  # marginal scores: e^T = 1, 3 -> mean 2

@@ -19,10 +19,10 @@ import torch
 
 from mitool.device import resolve_device
 from mitool.errors import TrainingDivergedError, UsageError
-from mitool.estimators import bounds
 from mitool.estimators.base import EstimatorResult, PreparedData, ProgressCallback
 from mitool.estimators.config import NeuralConfig
-from mitool.estimators.critics import ACTIVATIONS, CRITICS, TRANSFORMS, Encoder, make_critic
+from mitool.estimators.neural import bounds
+from mitool.estimators.neural.critics import ACTIVATIONS, CRITICS, TRANSFORMS, Encoder, make_critic
 
 NEURAL_ESTIMATORS = ("mine", "mine-biased", "jsd", "nwj", "infonce", "smile")
 READOUTS = ("dv", "nwj")

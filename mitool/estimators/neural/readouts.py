@@ -1,0 +1,103 @@
+"""Reading MI out of a trained critic: per-row statistics on a set of rows, then any bound
+(DV, NWJ, SMILE, InfoNCE) and its standard error from them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from mitool.estimators.config import NeuralConfig
+
+READOUTS = ("dv", "nwj")
+EVAL_BLOCK = 4096  # separable critic: all pairs inside blocks of at most this many rows
+SPREAD_GROUPS = 10  # held-out rows are cut into this many groups for the standard error
+
+
+@torch.no_grad()
+def row_stats(critic, x: torch.Tensor, y: torch.Tensor, separable: bool, shifts: int,
+               clip: float, gen: torch.Generator) -> dict[str, torch.Tensor]:
+    """Per-row statistics from which every bound is read out on (x, y).
+
+    t (n,): joint score; lse (n,): logsumexp of that row's marginal scores; lse_clip (n,):
+    the same on clipped scores; cnt (n,): number of marginal scores; nce (n,): InfoNCE term.
+    Separable critics score all pairs within blocks of <= EVAL_BLOCK rows; concat critics
+    score each x_i against ``shifts`` other rows of its block (distinct random shifts).
+    """
+    n = x.shape[0]
+    n_blocks = max(1, math.ceil(n / EVAL_BLOCK))
+    out: dict[str, list[torch.Tensor]] = {k: [] for k in ("t", "lse", "lse_clip", "cnt", "nce")}
+    for idx in torch.arange(n, device=x.device).tensor_split(n_blocks):
+        xb, yb = x[idx], y[idx]  # (b, d)
+        b = xb.shape[0]
+        if separable:
+            s = critic.all_pairs(xb, yb)  # (b, b)
+            t = s.diagonal().clone()
+            eye = torch.eye(b, dtype=torch.bool, device=x.device)
+            m = s.masked_fill(eye, -math.inf)
+            mc = s.clamp(-clip, clip).masked_fill(eye, -math.inf)
+            cnt = torch.full((b,), float(b - 1), device=x.device)
+        else:
+            k = min(shifts, b - 1)
+            ks = (torch.randperm(b - 1, generator=gen, device=gen.device)[:k] + 1).to(x.device)
+            rows = (torch.arange(b, device=x.device)[None, :] + ks[:, None]) % b  # (k, b)
+            xx = xb.repeat(k + 1, 1)
+            yy = torch.cat([yb, yb[rows.reshape(-1)]])
+            scores = critic(xx, yy).reshape(k + 1, b).T  # (b, k+1): joint then k marginals
+            t = scores[:, 0]
+            m = scores[:, 1:]
+            mc = m.clamp(-clip, clip)
+            cnt = torch.full((b,), float(k), device=x.device)
+        out["t"].append(t)
+        out["lse"].append(torch.logsumexp(m, dim=1))
+        out["lse_clip"].append(torch.logsumexp(mc, dim=1))
+        out["cnt"].append(cnt)
+        # InfoNCE: the positive among itself and the row's marginal candidates
+        lse_all = torch.logaddexp(torch.logsumexp(m, dim=1), t)
+        out["nce"].append(t - lse_all + torch.log(cnt + 1))
+    return {k: torch.cat(v) for k, v in out.items()}
+
+
+def readout(kind: str, st: dict[str, torch.Tensor], clip: float) -> torch.Tensor:
+    """A bound (0-d tensor, nats) from per-row stats (or a subset of rows)."""
+    if kind == "infonce":
+        return st["nce"].mean()
+    log_total = torch.log(st["cnt"].sum())
+    if kind == "smile":
+        return st["t"].mean() - (torch.logsumexp(st["lse_clip"], 0) - log_total)
+    lme = torch.logsumexp(st["lse"], 0) - log_total  # log E_marg[e^T], pooled over all pairs
+    if kind == "nwj":
+        return st["t"].mean() - torch.exp(lme - 1.0)
+    return st["t"].mean() - lme  # dv
+
+
+def readout_kind(name: str, config: NeuralConfig) -> str:
+    if name in ("mine", "mine-biased"):
+        return "dv"
+    if name == "jsd":
+        return config.readout
+    return name  # nwj, smile, infonce
+
+
+def standard_error(kind: str, st: dict[str, torch.Tensor], clip: float) -> float:
+    """Standard error of the estimate from SPREAD_GROUPS disjoint groups of held-out rows."""
+    n = st["t"].shape[0]
+    g = min(SPREAD_GROUPS, n // 2)
+    if g < 2:
+        return float("nan")
+    vals = torch.stack([
+        readout(kind, {k: v[i] for k, v in st.items()}, clip)
+        for i in torch.arange(n, device=st["t"].device).tensor_split(g)
+    ])
+    return float(vals.std() / math.sqrt(g))
+
+
+def evaluate(critic, x: torch.Tensor, y: torch.Tensor, separable: bool, shifts: int,
+             clip: float, gen: torch.Generator, eval_seed: int) -> dict[str, torch.Tensor]:
+    """``row_stats`` in eval mode with a seeded choice of marginal pairs."""
+    gen.manual_seed(eval_seed)
+    critic.eval()
+    st = row_stats(critic, x, y, separable, shifts, clip, gen)
+    critic.train()
+    return st

@@ -36,16 +36,11 @@ def _root(
     """Estimate mutual information on real data, and cluster images by maximising it (IIC)."""
 
 
-# --- commands living in their own modules register themselves here -------------------------
-from mitool.cli import estimate as cli_estimate  # noqa: E402
+# --- each command lives in its own module and registers itself here ------------------------
+from mitool.cli import cluster, estimate, pairs, sample  # noqa: E402
 
-cli_estimate.register(app)
-from mitool.cli import pairs as cli_pairs  # noqa: E402
-
-cli_pairs.register(app)
-from mitool.cli import cluster as cli_cluster  # noqa: E402
-
-cli_cluster.register(app)
+for _command in (estimate, sample, pairs, cluster):
+    _command.register(app)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""``mitool estimate`` and ``mitool sample``: options in, library call, table or JSON out."""
+"""``mitool estimate``: options in, library call, table or JSON out."""
 
 from __future__ import annotations
 
@@ -199,63 +199,5 @@ def render_estimate(result) -> None:
         )
 
 
-class SampleKind(str, Enum):
-    gaussian = "gaussian"
-    student_t = "student-t"
-    additive_uniform = "additive-uniform"
-    independent = "independent"
-    label = "label"
-
-
-def sample_command(
-    kind: SampleKind = typer.Argument(SampleKind.gaussian, help="Which known-MI dataset to generate."),
-    n: int = typer.Option(5000, "--n", help="Rows."),
-    dim: int = typer.Option(1, "--dim", help="Dimension of X and of Y (gaussian, student-t, independent)."),
-    mi: float = typer.Option(1.0, "--mi", help="Target MI in nats (gaussian)."),
-    structure: str = typer.Option("paired", "--structure", help="gaussian: paired, sparse or dense correlations."),
-    rho: float = typer.Option(0.5, "--rho", help="student-t: correlation of each pair."),
-    dof: float = typer.Option(3.0, "--dof", help="student-t: degrees of freedom."),
-    eps: float = typer.Option(0.1, "--eps", help="additive-uniform: noise half-width (<= 0.5)."),
-    classes: int = typer.Option(4, "--classes", help="label: number of classes."),
-    transform: str | None = typer.Option(None, "--transform", help="Invertible per-column maps 'XMAP,YMAP' (cube, exp, asinh, wiggly, halfcube): MI unchanged."),
-    seed: int = typer.Option(0, "--seed"),
-    output: Path | None = typer.Option(None, "--output", "-o", help="CSV file to write (default: stdout)."),
-) -> None:
-    """Generate a dataset with analytically known MI (as CSV); the true MI goes to stderr."""
-    with guarded():
-        from mitool.atomic import atomic_path
-        from mitool.data import synthetic
-        from mitool.errors import UsageError
-
-        if n < 2:
-            raise UsageError("--n must be at least 2")
-        if kind is SampleKind.gaussian:
-            d = synthetic.gaussian(n, dim, dim, mi=mi, structure=structure, seed=seed)
-        elif kind is SampleKind.student_t:
-            d = synthetic.student_t(n, dim, dim, rho=rho, dof=dof, seed=seed)
-        elif kind is SampleKind.additive_uniform:
-            d = synthetic.additive_uniform(n, eps=eps, seed=seed)
-        elif kind is SampleKind.independent:
-            d = synthetic.independent(n, dim, dim, seed=seed)
-        else:
-            d = synthetic.discrete_label(n, n_classes=classes, seed=seed)
-        if transform:
-            parts = [p.strip() for p in transform.split(",")]
-            if len(parts) != 2:
-                raise UsageError("--transform takes two maps, 'XMAP,YMAP' (e.g. cube,exp)")
-            d = synthetic.transformed(d, *parts)
-        frame = d.to_frame()
-        if output is None:
-            frame.to_csv(sys.stdout, index=False)
-        else:
-            with atomic_path(output) as tmp:
-                frame.to_csv(tmp, index=False)
-        sys.stderr.write(
-            f"{d.name}: true MI = {d.mi:.6f} nats; x: {','.join(d.x_names)}; "
-            f"y: {','.join(d.y_names)}\n"
-        )
-
-
 def register(app: typer.Typer) -> None:
     app.command("estimate")(estimate_command)
-    app.command("sample")(sample_command)

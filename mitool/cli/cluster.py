@@ -81,8 +81,7 @@ def cluster_command(
             raise UsageError(f"--format must be table or json, got '{output_format}'")
         import mitool.cluster as lib
 
-        with cli_output.progress_bar("clustering",
-                                      cli_output.progress_enabled(quiet)) as progress:
+        with cli_output.progress_reporter("clustering", quiet) as progress:
             if load_model is not None:
                 training_only = {"--overcluster": overcluster, "--epochs": epochs,
                                  "--batch-size": batch_size, "--repeats": repeats, "--lr": lr,

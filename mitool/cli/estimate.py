@@ -101,7 +101,7 @@ def estimate_command(
         source: object = data
         if data == "-":
             source = sys.stdin.buffer.read()
-        with cli_output.progress_bar("training", cli_output.progress_enabled(quiet)) as cb:
+        with cli_output.progress_reporter("training", quiet) as cb:
             result = estimate(
                 source, x=x, y=y, estimators=estimator, k=k, unit=unit.value,
                 discrete=discrete, continuous=continuous, max_rows=max_rows, seed=seed,

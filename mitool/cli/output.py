@@ -94,9 +94,93 @@ def emit_json(doc: Any) -> None:
     sys.stdout.flush()
 
 
-def progress_enabled(quiet: bool) -> bool:
-    """Progress bars only for a person watching: not with --quiet, not when stderr is piped."""
-    return not quiet and sys.stderr.isatty()
+PROGRESS_INTERVAL = 10.0  # seconds between plain progress lines when stderr is a log
+
+
+def _interval() -> float:
+    """Seconds between plain progress lines (``MITOOL_PROGRESS_INTERVAL`` overrides, e.g. 0)."""
+    try:
+        return max(0.0, float(os.environ.get("MITOOL_PROGRESS_INTERVAL", PROGRESS_INTERVAL)))
+    except ValueError:
+        return PROGRESS_INTERVAL
+
+
+def _fmt_seconds(s: float) -> str:
+    s = max(0, int(round(s)))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+def _info(fields: dict) -> str:
+    return " ".join(
+        f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
+        for k, v in fields.items()
+        if k != "stage"
+    )
+
+
+class PlainProgress:
+    """Progress for logs (CI): a plain stderr line every ``interval`` seconds, no more often.
+
+    Work shorter than ``interval`` prints nothing. Each line names the stage, done/total,
+    the stage's elapsed time and an ETA from the stage's own rate (a new stage or total
+    restarts that clock); a stage that printed a line also prints one when it completes.
+    """
+
+    def __init__(self, description: str, interval: float, stream=None) -> None:
+        import time
+
+        self.description = description
+        self.interval = interval
+        self.stream = stream if stream is not None else sys.stderr
+        self._key: tuple | None = None
+        self._stage_start = 0.0
+        self._stage_printed = False
+        self._last_line = time.monotonic()
+
+    def __call__(self, done: int, total: int, fields: dict) -> None:
+        import time
+
+        now = time.monotonic()
+        stage = str(fields.get("stage", self.description))
+        key = (stage, total)
+        if key != self._key:
+            self._key, self._stage_start, self._stage_printed = key, now, False
+        finished = total > 0 and done >= total
+        due = now - self._last_line >= self.interval
+        if not (due or (finished and self._stage_printed)):
+            return
+        self._last_line, self._stage_printed = now, True
+        elapsed = now - self._stage_start
+        parts = [f"{stage}:"]
+        parts.append(f"{done}/{total} ({100.0 * done / total:.0f}%)" if total > 0 else str(done))
+        parts.append(f"elapsed {_fmt_seconds(elapsed)}")
+        if total > 0 and 0 < done < total and elapsed > 0:
+            parts.append(f"ETA {_fmt_seconds(elapsed / done * (total - done))}")
+        info = _info(fields)
+        if info:
+            parts.append(info)
+        try:
+            self.stream.write(" ".join(parts) + "\n")
+            self.stream.flush()
+        except (OSError, ValueError):  # a closed or broken stderr must not stop the work
+            pass
+
+
+@contextlib.contextmanager
+def progress_reporter(description: str, quiet: bool) -> Iterator["ProgressCallback | None"]:
+    """The progress callback for a command: a Rich bar when stderr is a terminal, plain
+    periodic lines when it is a log (CI), nothing with ``--quiet``."""
+    if quiet:
+        yield None
+    elif sys.stderr.isatty():
+        with progress_bar(description, True) as cb:
+            yield cb
+    else:
+        yield PlainProgress(description, _interval())
 
 
 @contextlib.contextmanager
@@ -127,11 +211,7 @@ def progress_bar(description: str, enabled: bool) -> Iterator["ProgressCallback 
 
         def update(done: int, total: int, fields: dict) -> None:
             label = fields.get("stage", description)
-            info = " ".join(
-                f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
-                for k, v in fields.items()
-                if k != "stage"
-            )
-            progress.update(task, completed=done, total=total, description=label, info=info)
+            progress.update(task, completed=done, total=total or None, description=label,
+                            info=_info(fields))
 
         yield update

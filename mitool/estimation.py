@@ -22,12 +22,12 @@ from mitool.estimators.config import NeuralConfig
 from mitool.gate import DEFAULT_BOOTSTRAP, DEFAULT_PERMUTATIONS, GateSpec, evaluate_gate
 from mitool.inference import attach_inference
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: neural curve[].heldout renamed validation (docs/json-schema.md)
 UNITS = ("nats", "bits")
 # keys of results/details that hold an amount of information (converted to the report's unit)
 _INFO_KEYS = {
     "mi", "ci_low", "ci_high", "ceiling", "spread", "stderr", "null_mean", "null_p95",
-    "null_mi", "train", "heldout", "readout_mi", "bias", "statistic", "mi_raw", "dv", "nwj",
+    "null_mi", "train", "validation", "readout_mi", "bias", "statistic", "mi_raw", "dv", "nwj",
     "ci_runs",
 }
 

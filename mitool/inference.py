@@ -29,18 +29,28 @@ from mitool.estimators.base import EstimatorResult, PreparedData
 
 
 def p_value(observed: float, null: np.ndarray | list[float]) -> float:
-    """(1 + #null ≥ observed) / (1 + N): never 0, exact under exchangeability."""
+    """(1 + #null ≥ observed) / (1 + N): never 0, exact under exchangeability.
+
+    A null value that came out non-finite (NaN or inf: a critic that blew up on a shuffle)
+    counts as ≥ observed: it cannot be shown to be smaller, and counting it as 0 would
+    make the p-value too small.
+    """
     null = np.asarray(null, dtype=float)
-    return float((1 + np.sum(null >= observed - 1e-12)) / (1 + null.size))
+    extreme = ~np.isfinite(null) | (null >= observed - 1e-12)
+    return float((1 + np.sum(extreme)) / (1 + null.size))
 
 
 def null_summary(observed: float, null: np.ndarray | list[float]) -> dict:
+    """p-value and a summary of the null draws (mean and 95th percentile of the finite ones;
+    ``null_nonfinite`` counts the others, which the p-value treats as ≥ observed)."""
     null = np.asarray(null, dtype=float)
+    finite = null[np.isfinite(null)]
     return {
         "p_value": p_value(observed, null),
         "permutations": int(null.size),
-        "null_mean": float(null.mean()),
-        "null_p95": float(np.quantile(null, 0.95)),
+        "null_mean": float(finite.mean()) if finite.size else None,
+        "null_p95": float(np.quantile(finite, 0.95)) if finite.size else None,
+        "null_nonfinite": int(null.size - finite.size),
     }
 
 
@@ -156,6 +166,7 @@ def attach_inference(
         if permutations and null is not None:
             observed = result.details.get("mi_raw", result.mi)
             result.details.update(null_summary(observed, null))
+            _warn_nonfinite(result)
         if bootstrap:
             runs = max(2, min(bootstrap, NEURAL_RUNS))
             result.details.update(neural_ci(result, data, neural, seed, runs))
@@ -165,8 +176,18 @@ def attach_inference(
         result.details.update(
             knn_permutation(result.estimator, data, k, permutations, seed, transform)
         )
+        _warn_nonfinite(result)
     if bootstrap:
         result.details.update(
             knn_subsample_ci(result.estimator, data, k, bootstrap, seed, result.mi,
                              transform=transform)
+        )
+
+
+def _warn_nonfinite(result: EstimatorResult) -> None:
+    bad = result.details.get("null_nonfinite", 0)
+    if bad:
+        result.warnings.append(
+            f"{bad} of {result.details['permutations']} permutation draws were not finite; "
+            "they count as at least the observed value (a conservative p-value)"
         )

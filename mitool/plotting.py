@@ -51,8 +51,10 @@ def plot_training_curves(
         steps = [p["step"] for p in r.details["curve"]]
         ax.plot(steps, [p["train"] * k for p in r.details["curve"]], "--", color=c, alpha=0.6,
                 lw=1, label=f"{r.estimator} train")
-        ax.plot(steps, [p["heldout"] * k for p in r.details["curve"]], "-", color=c, lw=1.5,
-                label=f"{r.estimator} validation")
+        val = [p["validation"] for p in r.details["curve"]]
+        if any(v is not None for v in val):  # None when early stopping had no validation rows
+            ax.plot(steps, [np.nan if v is None else v * k for v in val], "-", color=c, lw=1.5,
+                    label=f"{r.estimator} validation")
         if r.mi is not None:
             ax.plot([r.details.get("best_step", steps[-1])], [r.mi * k], "o", color=c,
                     label=f"{r.estimator} held-out {r.mi * k:.3f}")

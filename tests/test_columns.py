@@ -111,4 +111,4 @@ def test_bits_and_json_never_nan(frame):
     r = mitool.estimate(frame, x="age", y="pixel_1", estimators="ksg,sklearn", unit="bits")
     doc = r.to_dict()
     assert doc["mi"] == pytest.approx(r.headline.mi / np.log(2))
-    assert doc["unit"] == "bits" and doc["schema_version"] == 1
+    assert doc["unit"] == "bits" and doc["schema_version"] == 2

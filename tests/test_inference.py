@@ -21,6 +21,17 @@ def test_p_value_formula():
     assert p_value(0.0, []) == 1.0
 
 
+def test_non_finite_null_draws_count_against_the_observed_value():
+    """A shuffle whose readout blew up cannot be shown to be below the observed value."""
+    from mitool.inference import null_summary
+
+    null = [0.1, float("nan"), float("inf"), -float("inf"), 0.2]
+    assert p_value(1.0, null) == pytest.approx((1 + 3) / 6)  # was 1/6 with NaN counted as 0
+    summary = null_summary(1.0, null)
+    assert summary["null_nonfinite"] == 3
+    assert summary["null_mean"] == pytest.approx(0.15)
+
+
 def test_dependent_pair_has_small_p_value():
     d = synthetic.gaussian(1000, 1, 1, mi=0.1, seed=3)
     r = mitool.estimate(frame_of(d), "x", "y", "ksg,sklearn", permutations=99, seed=1)

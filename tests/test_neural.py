@@ -41,7 +41,7 @@ def test_default_estimator_is_accurate(d, mi):
     assert not det["near_ceiling"]
     assert 0 < det["spread"] < 0.2
     assert 0 < len(det["curve"]) <= 100
-    assert set(det["curve"][0]) == {"step", "train", "heldout"}
+    assert set(det["curve"][0]) == {"step", "train", "validation"}
 
 
 def test_reproducible_with_seed_and_progress():

@@ -48,18 +48,35 @@ def _strict_counts(points: np.ndarray, radii: np.ndarray) -> np.ndarray:
     """For each point, how many *other* points lie strictly within its radius (max-norm).
 
     One dimension needs no tree: two binary searches in the sorted values count the points
-    in the open interval (p − r, p + r), several times faster than a tree query.
+    in the open interval (p − r, p + r), several times faster than a tree query. The
+    searches use the shifted bounds p ± r, which round; the ends are then corrected by
+    comparing distances |s_j − p| < r exactly as the neighbour search computed them, so the
+    k-th neighbour itself (at distance exactly r) is never counted.
     """
     if points.shape[1] == 1:
-        p = points[:, 0]
-        s = np.sort(p)
-        inside = np.searchsorted(s, p + radii, side="left") - np.searchsorted(
-            s, p - radii, side="right"
-        )
-        return inside - 1
+        return _strict_counts_1d(points[:, 0], radii)
     tree = cKDTree(points)
     r = np.nextafter(radii, 0)  # strict inequality
     return tree.query_ball_point(points, r, p=np.inf, return_length=True, workers=-1) - 1
+
+
+def _strict_counts_1d(p: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """``_strict_counts`` for one column p (n,): binary search, then exact end corrections."""
+    s = np.sort(p)
+    n = s.size
+    hi = np.searchsorted(s, p + radii, side="left")  # first index believed outside, above
+    lo = np.searchsorted(s, p - radii, side="right")  # first index believed inside, below
+
+    def inside(idx: np.ndarray) -> np.ndarray:
+        return np.abs(s[np.clip(idx, 0, n - 1)] - p) < radii
+
+    for _ in range(8):  # rounding moves an end by a place or two at most
+        hi_new = hi - ((hi > 0) & ~inside(hi - 1)) + ((hi < n) & inside(hi))
+        lo_new = lo + ((lo < n) & ~inside(lo)) - ((lo > 0) & inside(lo - 1))
+        if np.array_equal(hi_new, hi) and np.array_equal(lo_new, lo):
+            break
+        hi, lo = hi_new, lo_new
+    return hi - lo - 1
 
 
 def _check_k(k: int, n: int) -> None:

@@ -58,7 +58,8 @@ def run_ksg(
     """The ``ksg`` estimator. Discrete columns mixed with continuous ones on the same side are
     treated as continuous (jitter breaks their ties), and the note says so."""
     t0 = time.perf_counter()
-    mi, method = ksg_statistic(data, k=k, seed=seed, transform=transform)
+    mi_raw, method = ksg_statistic(data, k=k, seed=seed, clip=False, transform=transform)
+    mi = max(0.0, mi_raw)  # a negative value means "no detectable dependence"
     notes = [method]
     if transform == "copula":
         notes.append("continuous columns mapped to normal scores (Gaussian copula; MI unchanged)")
@@ -68,5 +69,6 @@ def run_ksg(
     if mixed_side:
         notes.append("discrete columns mixed with continuous ones are treated as continuous")
     return EstimatorResult(
-        "ksg", mi, time.perf_counter() - t0, notes=notes, details={"k": k, "method": method, "transform": transform},
+        "ksg", mi, time.perf_counter() - t0, notes=notes,
+        details={"k": k, "method": method, "transform": transform, "mi_raw": mi_raw},
     )

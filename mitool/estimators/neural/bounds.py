@@ -38,15 +38,30 @@ def dv(t_joint: torch.Tensor, t_marg: torch.Tensor) -> torch.Tensor:
 
 
 def nwj(t_joint: torch.Tensor, t_marg: torch.Tensor) -> torch.Tensor:
-    """NWJ / MINE-f bound: E_joint[T] - E_marg[e^(T-1)] (exp of the stable log-mean-exp)."""
+    """NWJ / MINE-f bound: E_joint[T] - E_marg[e^(T-1)] (exp of the stable log-mean-exp).
+
+    Tight at T = 1 + log p(x,y)/(p(x)p(y)): the form for critics trained on NWJ itself.
+    """
     return t_joint.mean() - torch.exp(log_mean_exp(t_marg) - 1.0)
+
+
+def nwj_shifted(t_joint: torch.Tensor, t_marg: torch.Tensor) -> torch.Tensor:
+    """NWJ evaluated at T + 1: 1 + E_joint[T] - E_marg[e^T].
+
+    The form for critics whose optimum is T* = log p(x,y)/(p(x)p(y)) (Jensen-Shannon
+    trained). There E_marg[e^T*] = 1, so plain ``nwj`` gives I - 1/e (low by 0.368 nats)
+    while this gives I.
+    """
+    return 1.0 + t_joint.mean() - torch.exp(log_mean_exp(t_marg))
 
 
 def jsd(t_joint: torch.Tensor, t_marg: torch.Tensor) -> torch.Tensor:
     """Jensen-Shannon (Deep InfoMax) objective E_joint[-sp(-T)] - E_marg[sp(T)].
 
-    Not in nats: it trains the critic; MI is read out with ``dv`` or ``nwj`` on that critic.
-    At the optimum T = log p(x,y)/(p(x)p(y)) exactly, so the readout is unbiased in principle.
+    Not in nats: it trains the critic; MI is read out with a KL bound on that critic. Its
+    optimum is T* = log p(x,y)/(p(x)p(y)): DV (shift-invariant) is tight there, NWJ only after
+    the shift T* + 1 (``nwj_shifted``). A trained critic is not the optimum, so either readout
+    is a lower bound on the critic's own terms plus sampling error, not an unbiased estimate.
     """
     return (-F.softplus(-t_joint)).mean() - F.softplus(t_marg).mean()
 

@@ -21,6 +21,7 @@ from mitool.estimators.base import EstimatorResult, PreparedData, ProgressCallba
 from mitool.estimators.config import NeuralConfig
 from mitool.estimators.neural.critics import Encoder, make_critic
 from mitool.estimators.neural.readouts import (
+    REPORTED_READOUTS,
     SPREAD_GROUPS,
     evaluate,
     readout,
@@ -101,7 +102,7 @@ def _estimate(name, data, config, hidden, seed, device, threads, progress, permu
         return X[idx], Y[idx]
 
     x_tr, y_tr = rows(train_rows)
-    x_val, y_val = rows(val_rows) if sp.n_val > 0 else rows(held_rows)
+    x_val, y_val = rows(val_rows)  # may be empty: then no early stopping
     x_ho, y_ho = rows(held_rows)
 
     torch.manual_seed(seed)
@@ -127,12 +128,13 @@ def _estimate(name, data, config, hidden, seed, device, threads, progress, permu
         return float(readout(kind, stats(x_val, y_val, config.eval_shifts, seed + step), clip))
 
     warnings: list[str] = []
-    run = train_critic(name, critic, x_tr, y_tr, validate, config, total, batch, separable,
-                       gen, progress)
+    early_stopping = sp.n_val > 0  # never on the held-out rows (they give the estimate)
+    run = train_critic(name, critic, x_tr, y_tr, validate if early_stopping else None, config,
+                       total, batch, separable, gen, progress)
     steps_run = run.steps_run
 
     if run.diverged_at is not None:
-        if run.best_state is None:
+        if run.best_state is None:  # nothing finite to fall back to
             raise TrainingDivergedError(
                 f"{name}: training diverged (non-finite critic values) by step {run.diverged_at} "
                 f"before any finite evaluation; lower --lr (now {config.lr}) or try "
@@ -155,9 +157,8 @@ def _estimate(name, data, config, hidden, seed, device, threads, progress, permu
         )
     mi = max(0.0, mi_raw)
     spread = standard_error(kind, st, clip)
-    readouts = {}
-    if kind in ("dv", "nwj"):
-        readouts = {"dv": float(readout("dv", st, clip)), "nwj": float(readout("nwj", st, clip))}
+    readouts = {label: float(readout(k, st, clip))
+                for label, k in REPORTED_READOUTS[name].items()}
 
     if name == "infonce":
         candidates = float(st["cnt"].min()) + 1
@@ -176,8 +177,8 @@ def _estimate(name, data, config, hidden, seed, device, threads, progress, permu
             perm = torch.randperm(sp.n_heldout, generator=pgen, device=device)
             stp = stats(x_ho, y_ho[perm], config.final_shifts, seed + 2_000_003 + p)
             v = float(readout(kind, stp, clip))
-            null_raw.append(v if math.isfinite(v) else 0.0)
-            null_mi.append(max(0.0, null_raw[-1]))
+            null_raw.append(v)  # non-finite draws count as >= observed in the p-value
+            null_mi.append(max(0.0, v) if math.isfinite(v) else v)
 
     # ---- warnings
     if near_ceiling:
@@ -186,8 +187,9 @@ def _estimate(name, data, config, hidden, seed, device, threads, progress, permu
             "the true MI may be higher" + (": more rows raise the ceiling" if name != "infonce"
                                             else ": use a DV-type estimator")
         )
-    converged = run.stopped_early or (run.best_step <= steps_run - config.patience * config.eval_every)
-    if run.diverged_at is None and not converged:
+    converged = run.stopped_early or (
+        run.best_step <= steps_run - config.patience * config.eval_every)
+    if early_stopping and run.diverged_at is None and not converged:
         warnings.append(
             f"training did not converge in {steps_run} steps (validation estimate still rising "
             f"at the end); raise --steps or --lr"
@@ -201,7 +203,7 @@ def _estimate(name, data, config, hidden, seed, device, threads, progress, permu
     seconds = time.perf_counter() - t_start
     details = {
         "bound": BOUND_NAMES[name],
-        "readout": kind if name == "jsd" else None,
+        "readout": config.readout if name == "jsd" else None,
         "readouts": readouts,
         "mi_raw": mi_raw,
         "n_train": sp.n_train,
@@ -211,6 +213,7 @@ def _estimate(name, data, config, hidden, seed, device, threads, progress, permu
         "max_steps": total,
         "best_step": run.best_step,
         "stopped_early": run.stopped_early,
+        "early_stopping": early_stopping,
         "ceiling": ceiling,
         "ceiling_reason": ceiling_why,
         "near_ceiling": near_ceiling,
@@ -240,6 +243,9 @@ def _estimate(name, data, config, hidden, seed, device, threads, progress, permu
     ]
     if config.transform == "copula":
         notes.append("inputs mapped to normal scores per column (Gaussian copula; MI unchanged)")
+    if not early_stopping:
+        notes.append(f"early stopping is off (no validation rows): the critic after all "
+                     f"{steps_run} steps is read out")
     return EstimatorResult(
         estimator=name, mi=mi, seconds=seconds, notes=notes, warnings=warnings, details=details
     )

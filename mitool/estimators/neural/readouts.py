@@ -60,7 +60,12 @@ def row_stats(critic, x: torch.Tensor, y: torch.Tensor, separable: bool, shifts:
 
 
 def readout(kind: str, st: dict[str, torch.Tensor], clip: float) -> torch.Tensor:
-    """A bound (0-d tensor, nats) from per-row stats (or a subset of rows)."""
+    """A bound (0-d tensor, nats) from per-row stats (or a subset of rows).
+
+    Kinds: ``dv``; ``nwj`` (E[T] - E[e^(T-1)], for NWJ-trained critics); ``nwj-js``
+    (1 + E[T] - E[e^T], NWJ for critics whose optimum is log r, i.e. JS-trained ones);
+    ``smile`` (DV with clipped partition term); ``infonce``.
+    """
     if kind == "infonce":
         return st["nce"].mean()
     log_total = torch.log(st["cnt"].sum())
@@ -69,15 +74,31 @@ def readout(kind: str, st: dict[str, torch.Tensor], clip: float) -> torch.Tensor
     lme = torch.logsumexp(st["lse"], 0) - log_total  # log E_marg[e^T], pooled over all pairs
     if kind == "nwj":
         return st["t"].mean() - torch.exp(lme - 1.0)
+    if kind == "nwj-js":
+        return 1.0 + st["t"].mean() - torch.exp(lme)
     return st["t"].mean() - lme  # dv
 
 
 def readout_kind(name: str, config: NeuralConfig) -> str:
+    """The bound an estimator reports (and early stopping watches)."""
     if name in ("mine", "mine-biased"):
         return "dv"
     if name == "jsd":
-        return config.readout
+        return "nwj-js" if config.readout == "nwj" else "dv"
     return name  # nwj, smile, infonce
+
+
+# the bounds worth reporting beside the headline readout, per estimator (JSON ``readouts``):
+# a DV-trained critic's additive constant is arbitrary (DV is shift-invariant), so NWJ on it
+# means nothing; NWJ <= DV holds for any critic, so both are shown where both are meaningful
+REPORTED_READOUTS = {
+    "mine": {"dv": "dv"},
+    "mine-biased": {"dv": "dv"},
+    "nwj": {"nwj": "nwj", "dv": "dv"},
+    "jsd": {"dv": "dv", "nwj": "nwj-js"},
+    "smile": {"smile": "smile", "dv": "dv"},
+    "infonce": {"infonce": "infonce"},
+}
 
 
 def standard_error(kind: str, st: dict[str, torch.Tensor], clip: float) -> float:

@@ -12,7 +12,7 @@ from mitool.errors import UsageError
 from mitool.estimators.config import NeuralConfig
 from mitool.estimators.neural.critics import ACTIVATIONS, CRITICS, TRANSFORMS
 from mitool.estimators.neural.readouts import READOUTS
-from mitool.estimators.neural.splits import MIN_ROWS, split_sizes
+from mitool.estimators.neural.splits import MIN_ROWS, MIN_VALIDATION, split_sizes
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
@@ -78,6 +78,13 @@ def validate_config(config: NeuralConfig, n_rows: int) -> None:
     if n_rows < MIN_ROWS:
         raise UsageError(f"neural estimators need at least {MIN_ROWS} rows, got {n_rows}")
     sp = split_sizes(config, n_rows)
+    if config.validation > 0 and sp.n_val < MIN_VALIDATION:
+        raise UsageError(
+            f"{n_rows} rows with --holdout {config.holdout} leave {sp.n_train + sp.n_val} rows "
+            f"to fit the critic, of which {sp.n_val} validation rows for early stopping; at "
+            f"least {MIN_VALIDATION} validation rows are needed: lower --holdout or use more "
+            "rows (held-out rows are never used to choose when to stop)"
+        )
     if sp.n_heldout < 2 or sp.n_train < 2:
         raise UsageError(
             f"--holdout {config.holdout} leaves {sp.n_train} training and {sp.n_heldout} "

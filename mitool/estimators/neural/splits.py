@@ -11,6 +11,7 @@ import numpy as np
 from mitool.estimators.config import NeuralConfig
 
 MIN_ROWS = 20
+MIN_VALIDATION = 2  # a concat critic needs a second row to form a marginal pair
 
 
 @dataclass

@@ -56,8 +56,10 @@ def train_objective(name: str, critic, xb: torch.Tensor, yb: torch.Tensor, separ
         value = bounds.smile(t_joint, t_marg, config.smile_clip).detach()
         return -js, value, log_ema
     elif name == "jsd":
+        # the training curve shows the bound the estimate is read out with
         obj = bounds.jsd(t_joint, t_marg)
-        return -obj, bounds.dv(t_joint, t_marg).detach(), log_ema
+        shown = bounds.nwj_shifted if config.readout == "nwj" else bounds.dv
+        return -obj, shown(t_joint, t_marg).detach(), log_ema
     else:  # pragma: no cover - validated earlier
         raise ValueError(name)
     return -value, value.detach(), log_ema
@@ -76,12 +78,38 @@ class TrainingRun:
     loop_seconds: float = 0.0
 
 
+class BatchSampler:
+    """Minibatches of distinct training rows: one shuffle per pass, cut into batches.
+
+    Drawing rows with replacement would put the same row twice in a batch, and a
+    "negative" pair made from a copy of the positive row is a positive. The tail of a pass
+    shorter than a batch is dropped (the next pass reshuffles), so every batch is distinct.
+    """
+
+    def __init__(self, n_rows: int, batch: int, generator: torch.Generator,
+                 device: torch.device) -> None:
+        if not 1 <= batch <= n_rows:
+            raise ValueError(f"batch {batch} must be between 1 and the {n_rows} rows")
+        self.n_rows, self.batch, self.gen, self.device = n_rows, batch, generator, device
+        self._order = torch.empty(0, dtype=torch.long, device=device)
+        self._pos = 0
+
+    def next(self) -> torch.Tensor:
+        """(batch,) row indices, all distinct."""
+        if self._pos + self.batch > self._order.shape[0]:
+            self._order = torch.randperm(self.n_rows, generator=self.gen, device=self.device)
+            self._pos = 0
+        idx = self._order[self._pos:self._pos + self.batch]
+        self._pos += self.batch
+        return idx
+
+
 def train_critic(
     name: str,
     critic: torch.nn.Module,
     x_tr: torch.Tensor,
     y_tr: torch.Tensor,
-    validate: Callable[[int], float],
+    validate: Callable[[int], float] | None,
     config: NeuralConfig,
     total: int,
     batch: int,
@@ -89,11 +117,15 @@ def train_critic(
     gen: torch.Generator,
     progress: ProgressCallback | None = None,
 ) -> TrainingRun:
-    """Train ``critic`` for at most ``total`` steps; ``validate(step)`` gives the validation
-    estimate (nats) that picks the best checkpoint and drives early stopping."""
+    """Train ``critic`` for at most ``total`` steps.
+
+    ``validate(step)`` gives the validation estimate (nats) that picks the best checkpoint
+    and drives early stopping; with ``validate=None`` (no validation rows) there is no early
+    stopping and the last critic is the result (``best_state`` stays None).
+    """
     device = x_tr.device
-    n_train = x_tr.shape[0]
     opt = torch.optim.Adam(critic.parameters(), lr=config.lr)
+    sampler = BatchSampler(x_tr.shape[0], batch, gen, device)
     run = TrainingRun()
     best_val, bad_evals = -math.inf, 0
     log_ema = None
@@ -102,7 +134,7 @@ def train_critic(
     t_loop = time.perf_counter()
     step = 0
     for step in range(1, total + 1):
-        idx = torch.randint(n_train, (batch,), generator=gen, device=device)
+        idx = sampler.next()
         xb, yb = x_tr[idx], y_tr[idx]  # (B, wx), (B, wy)
         loss, value, log_ema = train_objective(name, critic, xb, yb, separable, config, log_ema)
         opt.zero_grad(set_to_none=True)
@@ -113,16 +145,19 @@ def train_critic(
         if step % config.eval_every != 0 and step != total:
             continue
         # ---- evaluation point: the only host syncs of the loop
-        val = validate(step)
+        val = validate(step) if validate is not None else None
         train_val = float(train_sum) / max(train_count, 1)
         train_sum.zero_()
         train_count = 0
-        if not (math.isfinite(val) and math.isfinite(train_val)):
+        if not (math.isfinite(train_val) and (val is None or math.isfinite(val))):
             run.diverged_at = step
             break
-        run.curve.append({"step": step, "train": train_val, "heldout": val})
+        run.curve.append({"step": step, "train": train_val, "validation": val})
         if progress is not None:
-            progress(step, total, {"stage": name, "mi": val})
+            progress(step, total, {"stage": name, "mi": val if val is not None else train_val})
+        if val is None:
+            run.best_step = step
+            continue
         if val > best_val + config.min_delta:
             best_val, run.best_step, bad_evals = val, step, 0
             run.best_state = copy.deepcopy(critic.state_dict())

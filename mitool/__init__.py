@@ -3,26 +3,40 @@
 Heavy libraries (torch, pandas, scikit-learn) are imported lazily, inside the functions that
 need them, so ``import mitool`` and ``mitool --help`` stay fast.
 
-``mitool.estimate(...)`` and ``mitool.pairs(...)`` are the table APIs; image clustering is
-``from mitool.cluster import cluster``.
+- ``mitool.estimate(data, x=..., y=...)``: I(X;Y) between two sets of columns of a table.
+- ``mitool.pairs(data, target=...)``: screen many columns (locally or on Ray/Dask).
+- ``mitool.sample("gaussian", n=..., mi=...)``: a dataset with analytically known MI.
+- ``mitool.cluster.cluster(folder, k=10)``: IIC on a folder of images (``mitool.cluster``
+  is the clustering package).
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "estimate", "pairs"]
+# public name -> (module, attribute); attribute None means the module itself
+_EXPORTS = {
+    "estimate": ("mitool.estimation", "estimate"),
+    "pairs": ("mitool.screening", "pairs"),
+    "sample": ("mitool.data.synthetic", "sample"),
+    "cluster": ("mitool.cluster", None),
+    "synthetic": ("mitool.data.synthetic", None),
+    "errors": ("mitool.errors", None),
+}
+
+__all__ = ["__version__", "cluster", "errors", "estimate", "pairs", "sample", "synthetic"]
 
 
 def __getattr__(name: str) -> Any:  # PEP 562 lazy exports
-    if name == "estimate":
-        from mitool.estimation import estimate
-
-        return estimate
-    if name == "pairs":
-        from mitool.screening import pairs
-
-        return pairs
+    if name in _EXPORTS:
+        module, attr = _EXPORTS[name]
+        mod = importlib.import_module(module)
+        return mod if attr is None else getattr(mod, attr)
     raise AttributeError(f"module 'mitool' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -15,6 +15,7 @@ from typing import Any
 
 from mitool import __version__
 from mitool.data.columns import Prepared, prepare, resolve_columns, split_specs
+from mitool.data.tables import CsvOptions
 from mitool.errors import UsageError
 from mitool.estimators import parse_estimators, run_estimator
 from mitool.estimators.base import EstimatorResult, ProgressCallback
@@ -28,7 +29,7 @@ UNITS = ("nats", "bits")
 _INFO_KEYS = {
     "mi", "ci_low", "ci_high", "ceiling", "spread", "stderr", "null_mean", "null_p95",
     "null_mi", "train", "validation", "readout_mi", "bias", "statistic", "mi_raw", "dv", "nwj",
-    "ci_runs",
+    "ci_runs", "smile", "infonce", "mi_plugin", "null_mi_raw", "ci_bias_allowance",
 }
 
 
@@ -41,6 +42,18 @@ def to_unit(value: Any, unit: str) -> Any:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value / math.log(2)
     return value
+
+
+def convert_result(r: EstimatorResult, unit: str) -> EstimatorResult:
+    """``r`` with its MI and every amount of information in ``details`` in ``unit`` (in place)."""
+    if r.unit == unit:
+        return r
+    if r.unit != "nats":
+        raise ValueError(f"can only convert from nats, not {r.unit}")
+    r.mi = to_unit(r.mi, unit)
+    r.details = _convert(r.details, unit)
+    r.unit = unit
+    return r
 
 
 def _convert(obj: Any, unit: str) -> Any:
@@ -79,6 +92,7 @@ class EstimateResult:
     seconds: float
     warnings: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. the CI gate outcome
+    columns: list[dict[str, Any]] = field(default_factory=list)  # kind and reason per column
 
     @property
     def headline(self) -> EstimatorResult | None:
@@ -87,9 +101,9 @@ class EstimateResult:
 
     @property
     def mi(self) -> float | None:
-        """Headline MI in the report's unit."""
+        """Headline MI in the report's unit (every result's values are in that unit)."""
         h = self.headline
-        return None if h is None else to_unit(h.mi, self.unit)
+        return None if h is None else h.mi
 
     @property
     def gate(self) -> dict[str, Any] | None:
@@ -117,7 +131,7 @@ class EstimateResult:
                 "warnings": r.warnings,
                 **r.details,
             }
-            results.append(_convert(row, self.unit))
+            results.append(row)
         return {
             "schema_version": SCHEMA_VERSION,
             "mitool_version": __version__,
@@ -126,6 +140,7 @@ class EstimateResult:
             "x": self.x,
             "y": self.y,
             "discrete": self.discrete,
+            "columns": self.columns,
             "unit": self.unit,
             "mi": self.mi,
             "estimator": None if h is None else h.estimator,
@@ -138,35 +153,62 @@ class EstimateResult:
         }
 
 
+@dataclass
+class LoadedTable:
+    """The selected columns as a DataFrame (string column names), and how they were read."""
+
+    frame: Any
+    x: list[str]
+    y: list[str]
+    label: str
+    format: str
+    notes: list[str] = field(default_factory=list)  # layout detected (separator, decimal)
+    decimal: str = "."
+    thousands: str | None = None
+
+
 def load_frame(
     source: Any,
     columns_x: list[str],
     columns_y: list[str],
     input_format: str | None = None,
     as_text: set[str] | frozenset[str] = frozenset(),
-):
-    """Read only the selected columns of ``source``; returns (frame, x, y, label, format)."""
+    csv: CsvOptions | None = None,
+) -> LoadedTable:
+    """Read only the selected columns of ``source`` (a path, bytes or a DataFrame).
+
+    Column names are strings from here on (a DataFrame's labels are printed: ``0`` -> "0");
+    a selected name that appears twice in the header is refused.
+    """
     import pandas as pd
 
+    from mitool.data.tables import check_unique
+
+    opts = csv or CsvOptions()
     if isinstance(source, pd.DataFrame):
         available = [str(c) for c in source.columns]
         x = resolve_columns(columns_x, available, "--x")
         y = resolve_columns(columns_y, available, "--y")
-        return source, x, y, "<DataFrame>", "dataframe"
+        check_unique(available, x + y)
+        frame = source.set_axis(available, axis=1)
+        return LoadedTable(frame, x, y, "<DataFrame>", "dataframe",
+                           decimal=opts.decimal or ".", thousands=opts.thousands)
     from mitool.data.tables import open_source, read_columns_names, read_selected
 
     if not isinstance(source, (str, bytes, bytearray, os.PathLike)):
         raise UsageError(
             f"data must be a path, bytes or a pandas DataFrame, not {type(source).__name__}"
         )
-    src = open_source(source, input_format)
+    src = open_source(source, input_format, opts)
     available = read_columns_names(src)
     x = resolve_columns(columns_x, available, "--x")
     y = resolve_columns(columns_y, available, "--y")
     wanted = list(dict.fromkeys(x + y))
+    check_unique(available, wanted)
     table = read_selected(src, wanted, {c for c in as_text if c in wanted})
-    frame = table.to_pandas()
-    return frame, x, y, src.label, src.fmt
+    frame = table.to_pandas(date_as_object=False)
+    return LoadedTable(frame, x, y, src.label, src.fmt, list(src.notes), src.decimal,
+                       src.thousands)
 
 
 def estimate(
@@ -188,6 +230,9 @@ def estimate(
     bootstrap: int = 0,
     gate: GateSpec | None = None,
     transform: str | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
+    thousands: str | None = None,
 ) -> EstimateResult:
     """Estimate I(X;Y) between two sets of columns of a table.
 
@@ -200,6 +245,7 @@ def estimate(
     ``transform``: "standardize" or "copula" (per-column normal scores of the ranks; MI is
     unchanged by it) for ksg and the neural estimators alike. None: plain KSG, and the neural
     estimators use ``neural.transform`` (their default, chosen by benchmark).
+    ``sep``/``decimal``/``thousands``: CSV layout (None: detected; see ``mitool.data.tables``).
     """
     t0 = time.perf_counter()
     if unit not in UNITS:
@@ -225,14 +271,17 @@ def estimate(
     if not y_specs:
         raise UsageError("no Y columns given (--y)")
     disc, cont = split_specs(discrete), split_specs(continuous)
-    frame, xs, ys, label, fmt = load_frame(data, x_specs, y_specs, input_format, set(cont))
+    table = load_frame(data, x_specs, y_specs, input_format, set(cont),
+                       CsvOptions(sep, decimal, thousands))
+    xs, ys, label, fmt = table.x, table.y, table.label, table.format
     for opt, cols in (("--discrete", disc), ("--continuous", cont)):
         for c in cols:
             if c not in xs and c not in ys:
                 raise UsageError(f"{opt} '{c}' is not one of the selected --x/--y columns")
-    prepared: Prepared = prepare(frame, xs, ys, disc, cont, max_rows=max_rows, seed=seed)
+    prepared: Prepared = prepare(table.frame, xs, ys, disc, cont, max_rows=max_rows, seed=seed,
+                                 decimal=table.decimal, thousands=table.thousands)
     data_ = prepared.data
-    warnings = list(prepared.warnings)
+    warnings = list(table.notes) + list(prepared.warnings)
 
     cfg = neural or NeuralConfig()
     knn_transform = "standardize"  # plain KSG unless asked: it is the reference estimator
@@ -263,10 +312,15 @@ def estimate(
                 name, data_, k=k, seed=seed, neural=cfg, progress=progress,
                 permutations=permutations, knn_transform=knn_transform,
             )
-            attach_inference(r, data_, k, seed, permutations, bootstrap, neural=cfg)
+            attach_inference(r, data_, k, seed, permutations, bootstrap, neural=cfg,
+                             progress=progress)
             results.append(r)
+    if results and all(not r.applicable for r in results):
+        why = "; ".join(f"{r.estimator}: {r.reason}" for r in results)
+        raise UsageError(f"no requested estimator applies to these columns ({why})")
     for r in results:
         warnings.extend(f"{r.estimator}: {w}" for w in r.warnings)
+        convert_result(r, unit)
     result = EstimateResult(
         input=InputInfo(
             path=label, format=fmt, n_rows=prepared.n_rows, n_used=data_.n,
@@ -282,6 +336,7 @@ def estimate(
         seconds=time.perf_counter() - t0,
         warnings=warnings,
         extra={"notes": notes} if notes else {},
+        columns=[{**c.to_dict(), "side": "x" if c.name in xs else "y"} for c in prepared.columns],
     )
     if gate is not None and gate.active:
         result.extra["gate"] = evaluate_gate(gate, result.to_dict())

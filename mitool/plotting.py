@@ -28,7 +28,8 @@ def plot_training_curves(
     """One panel: train (dashed) and validation (solid) estimate per evaluation step for each
     neural result that has a curve; held-out final estimates as dots at the best step.
 
-    ``truth`` (nats) draws a reference line when the MI is known (synthetic data).
+    Each result's values are converted from its own ``unit`` to ``unit``; ``truth`` (nats)
+    draws a reference line when the MI is known (synthetic data).
     """
     try:
         import matplotlib
@@ -39,7 +40,6 @@ def plot_training_curves(
         raise UsageError("--plot needs matplotlib: pip install 'mitool[plot]'") from exc
     if unit not in UNIT_FACTORS:
         raise UsageError(f"unknown unit {unit!r}; choose nats or bits")
-    k = UNIT_FACTORS[unit]
     curves = [r for r in results if r.details.get("curve")]
     if not curves:
         raise UsageError("--plot needs at least one neural estimator (none produced a curve)")
@@ -47,6 +47,7 @@ def plot_training_curves(
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, r in enumerate(curves):
+        k = UNIT_FACTORS[unit] / UNIT_FACTORS[r.unit]  # the result's unit -> the plot's
         c = colors[i % len(colors)]
         steps = [p["step"] for p in r.details["curve"]]
         ax.plot(steps, [p["train"] * k for p in r.details["curve"]], "--", color=c, alpha=0.6,
@@ -59,7 +60,8 @@ def plot_training_curves(
             ax.plot([r.details.get("best_step", steps[-1])], [r.mi * k], "o", color=c,
                     label=f"{r.estimator} held-out {r.mi * k:.3f}")
     if truth is not None:
-        ax.axhline(truth * k, color="black", lw=1, ls=":", label=f"truth {truth * k:.3f}")
+        t = truth * UNIT_FACTORS[unit]
+        ax.axhline(t, color="black", lw=1, ls=":", label=f"truth {t:.3f}")
     ax.set_xlabel("training step")
     ax.set_ylabel(f"MI estimate ({unit})")
     ax.set_title("Neural MI estimators: training curves")

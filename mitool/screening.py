@@ -1,14 +1,25 @@
 """``mitool.pairs``: screen many columns for dependence, one MI estimate per pair.
 
-The per-pair work is a plain function (``_score_pair``) run through joblib, so the same
-loop runs on local processes (``loky``), threads, or a Ray / Dask cluster by switching
-joblib's backend: users with hundreds of columns outgrow one machine.
+The table is read and typed once (``mitool.data.kinds``); columns that are empty, all
+missing or constant are skipped and named. The typed columns go to the workers once — a
+memory-mapped file for local processes, one object in the cluster's store for Ray
+(``ray.put``) and Dask (``scatter``) — and tasks carry only column indices. Each pair gets
+its own seed from (seed, i, j), so results do not depend on the backend, the number of
+workers or the order the tasks finish in. Tasks are chunks of pairs, biggest first.
+
+``refine``: score every pair with a cheap ``prescreen`` estimator, then only the ``refine``
+highest pairs with ``estimator`` (for 1,000+ columns, or neural estimators).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
+import os
+import signal
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -16,29 +27,49 @@ from typing import Any
 import numpy as np
 
 from mitool import __version__
-from mitool.data.columns import prepare, split_specs
-from mitool.errors import InputError, UsageError
-from mitool.estimation import SCHEMA_VERSION, to_unit
+from mitool.data.columns import split_specs
+from mitool.data.kinds import ColumnKind, TypedColumn, check_levels, classify
+from mitool.data.tables import CsvOptions
+from mitool.errors import InputError, MitoolError, UsageError
+from mitool.estimators.base import PreparedData, ProgressCallback
+from mitool.estimators.config import NeuralConfig
 
+SCHEMA_VERSION = 2  # 2: q_value, mi_raw, estimator, prescreen fields; rows sorted None-last
 BACKENDS = ("loky", "threading", "ray", "dask")
-PAIR_ESTIMATORS = ("ksg", "sklearn")
+MAX_LISTED = 10  # warnings name at most this many pairs/columns, then count the rest
 
 
 @dataclass
 class PairScore:
+    """One pair's result; MI values in the result's unit."""
+
     x: str
     y: str
-    mi: float | None  # nats
+    mi: float | None
     n_used: int
     seconds: float
+    estimator: str
+    mi_raw: float | None = None
     p_value: float | None = None
+    q_value: float | None = None
     null_p95: float | None = None
+    prescreen_mi: float | None = None
+    method: str | None = None
     note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "x": self.x, "y": self.y, "mi": self.mi, "mi_raw": self.mi_raw,
+            "estimator": self.estimator, "n_used": self.n_used, "p_value": self.p_value,
+            "q_value": self.q_value, "null_p95": self.null_p95,
+            "prescreen_mi": self.prescreen_mi, "seconds": round(self.seconds, 4),
+            "method": self.method, "note": self.note,
+        }
 
 
 @dataclass
 class PairsResult:
-    """All pair scores, sorted by MI (highest first)."""
+    """All pair scores, highest MI first (pairs without an estimate last)."""
 
     path: str
     target: str | None
@@ -53,6 +84,10 @@ class PairsResult:
     backend: str
     jobs: int
     warnings: list[str] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    columns: list[dict[str, Any]] = field(default_factory=list)
+    prescreen: str | None = None
+    refine: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,21 +97,20 @@ class PairsResult:
             "input": {"path": self.path, "n_rows": self.n_rows},
             "target": self.target,
             "estimator": self.estimator,
+            "prescreen": self.prescreen,
+            "refine": self.refine,
             "unit": self.unit,
             "k": self.k,
             "seed": self.seed,
             "permutations": self.permutations,
+            "p_values": "per pair; q_value is the Benjamini-Hochberg adjusted p-value over "
+                        "all pairs tested" if self.permutations else None,
             "backend": self.backend,
             "jobs": self.jobs,
             "seconds": round(self.seconds, 4),
-            "pairs": [
-                {
-                    "x": s.x, "y": s.y, "mi": to_unit(s.mi, self.unit), "n_used": s.n_used,
-                    "p_value": s.p_value, "null_p95": to_unit(s.null_p95, self.unit),
-                    "seconds": round(s.seconds, 4), "note": s.note,
-                }
-                for s in self.scores
-            ],
+            "columns": self.columns,
+            "skipped": self.skipped,
+            "pairs": [s.to_dict() for s in self.scores],
             "warnings": self.warnings,
         }
 
@@ -86,65 +120,283 @@ class PairsResult:
         idx = {n: i for i, n in enumerate(names)}
         m = np.full((len(names), len(names)), np.nan)
         for s in self.scores:
-            v = np.nan if s.mi is None else to_unit(s.mi, self.unit)
+            v = np.nan if s.mi is None else s.mi
             m[idx[s.x], idx[s.y]] = m[idx[s.y], idx[s.x]] = v
         return names, m
 
 
-def _score_pair(frame, a: str, b: str, discrete: list[str], estimator: str, k: int,
-                seed: int, permutations: int) -> PairScore:
-    """One pair: prepare the two columns (missing rows dropped for this pair), estimate, test."""
+# ----------------------------------------------------------------------------- the columns
+
+@dataclass
+class Columns:
+    """The screened columns, typed once: what every worker needs besides the arrays."""
+
+    names: list[str]
+    info: list[ColumnKind]
+    discrete: list[bool]
+    has_numeric: list[bool]  # discrete columns whose levels are numbers (see check_levels)
+
+
+@dataclass(frozen=True)
+class PairSettings:
+    estimator: str
+    k: int
+    permutations: int
+    neural: NeuralConfig
+    transform: str
+    parent_pid: int  # workers in other processes leave Ctrl-C to this one
+
+
+def _type_columns(frame, names: list[str], discrete: list[str], continuous: list[str],
+                  decimal: str, thousands: str | None):
+    """(values (n, c), numeric (n, c), Columns, warnings, skipped) for the kept columns."""
+    kept, infos, disc, has_num, vals, nums = [], [], [], [], [], []
+    warnings: list[str] = []
+    skipped: list[dict[str, str]] = []
+    n = len(frame)
+    for c in names:
+        declared = "discrete" if c in discrete else "continuous" if c in continuous else None
+        try:
+            col = classify(frame[c], c, declared, decimal=decimal, thousands=thousands)
+        except InputError as exc:
+            skipped.append({"column": c, "reason": str(exc)})
+            continue
+        v = col.values
+        present = v[~np.isnan(v)]
+        if present.size == 0:
+            skipped.append({"column": c, "reason": "empty or all missing"})
+            continue
+        if np.all(present == present[0]):
+            skipped.append({"column": c, "reason": "constant: carries no information"})
+            continue
+        warnings.extend(col.warnings)
+        kept.append(c)
+        infos.append(col.info)
+        disc.append(col.discrete)
+        has_num.append(col.numeric_values is not None)
+        vals.append(v)
+        nums.append(col.numeric_values if col.numeric_values is not None else np.full(n, np.nan))
+    values = np.column_stack(vals) if vals else np.empty((n, 0))
+    numeric = np.column_stack(nums) if nums else np.empty((n, 0))
+    return values, numeric, Columns(kept, infos, disc, has_num), warnings, skipped
+
+
+def pair_seed(seed: int, i: int, j: int) -> int:
+    """A seed per pair, the same whatever runs it (SeedSequence mixes the three numbers)."""
+    return int(np.random.SeedSequence([seed, i, j]).generate_state(1)[0])
+
+
+# ----------------------------------------------------------------------------- one pair
+
+def score_pair(values: np.ndarray, numeric: np.ndarray, cols: Columns, i: int, j: int,
+               settings: PairSettings, seed: int) -> PairScore:
+    """Estimate I(column i; column j) on the rows where both are present (MI in nats)."""
     from mitool.estimators import run_estimator
-    from mitool.inference import knn_permutation
+    from mitool.inference import attach_inference
 
     t0 = time.perf_counter()
-    prep = prepare(frame[[a, b]], [a], [b], [c for c in discrete if c in (a, b)], (), seed=seed)
-    data = prep.data
-    if data.x.shape[1] == 0 or data.y.shape[1] == 0:
-        return PairScore(a, b, 0.0, data.n, time.perf_counter() - t0,
-                         p_value=1.0 if permutations else None, note="constant column: MI is 0")
-    if data.n < k + 1:
-        return PairScore(a, b, None, data.n, time.perf_counter() - t0,
-                         note=f"only {data.n} complete rows (need more than k={k})")
-    r = run_estimator(estimator, data, k=k, seed=seed)
-    score = PairScore(a, b, r.mi, data.n, 0.0)
-    if permutations and r.mi is not None:
-        test = knn_permutation(estimator, data, k, permutations, seed)
-        score.p_value, score.null_p95 = test["p_value"], test["null_p95"]
-    score.seconds = time.perf_counter() - t0
-    return score
+    a, b = cols.names[i], cols.names[j]
+    va, vb = np.asarray(values[:, i]), np.asarray(values[:, j])
+    rows = np.flatnonzero(~np.isnan(va) & ~np.isnan(vb))
+    n = int(rows.size)
+    est = settings.estimator
+
+    def done(mi=None, note=None, **kw) -> PairScore:
+        return PairScore(a, b, mi, n, time.perf_counter() - t0, est, note=note, **kw)
+
+    if n < settings.k + 2:
+        return done(note=f"only {n} rows have both values (need more than k + 1 = "
+                         f"{settings.k + 1})")
+    typed = []
+    for idx, v in ((i, va), (j, vb)):
+        col = TypedColumn(v, _copy_info(cols.info[idx]),
+                          np.asarray(numeric[:, idx]) if cols.has_numeric[idx] else None)
+        try:
+            typed.append(check_levels(col, rows))
+        except InputError as exc:
+            return done(note=str(exc))
+    xa, xb = typed[0].values[rows], typed[1].values[rows]
+    if np.all(xa == xa[0]) or np.all(xb == xb[0]):
+        return done(mi=0.0, note="constant on the rows both columns share: MI is 0",
+                    mi_raw=0.0, p_value=1.0 if settings.permutations else None)
+
+    def block(t: TypedColumn, v: np.ndarray) -> np.ndarray:
+        if t.discrete:
+            v = np.unique(v, return_inverse=True)[1].astype(np.float64)
+        return v[:, None]
+
+    data = PreparedData(block(typed[0], xa), block(typed[1], xb), [a], [b],
+                        np.array([typed[0].discrete]), np.array([typed[1].discrete]))
+    try:
+        r = run_estimator(est, data, k=settings.k, seed=seed, neural=settings.neural,
+                          permutations=settings.permutations, knn_transform=settings.transform)
+        attach_inference(r, data, settings.k, seed, settings.permutations, 0,
+                         neural=settings.neural)
+    except MitoolError as exc:
+        return done(note=str(exc))
+    if not r.applicable:
+        return done(note=r.reason)
+    d = r.details
+    note = "; ".join(r.warnings) if r.warnings else None
+    return done(mi=r.mi, note=note, mi_raw=d.get("mi_raw", r.mi), p_value=d.get("p_value"),
+                null_p95=d.get("null_p95"), method=d.get("method") or d.get("bound"))
+
+
+def _copy_info(info: ColumnKind) -> ColumnKind:
+    return ColumnKind(info.name, info.kind, info.source, info.reason, info.n_missing,
+                      info.n_unparsable, None, list(info.notes))
+
+
+def _score_chunk(values, numeric, cols: Columns, chunk: list[tuple[int, int, int]],
+                 settings: PairSettings) -> list[PairScore]:
+    """Score a chunk of pairs (i, j, seed) in a worker; Ctrl-C is the parent's business
+    (a worker process ignores it, so one line, not a traceback per worker, reports it)."""
+    if os.getpid() != settings.parent_pid:
+        with contextlib.suppress(ValueError):  # only possible in a process's main thread
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _quiet_threads()
+    return [score_pair(values, numeric, cols, i, j, settings, s) for i, j, s in chunk]
+
+
+def _quiet_threads() -> None:
+    """One torch thread per worker: the workers already use every core between them."""
+    import sys
+
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+
+
+# ----------------------------------------------------------------------------- running
+
+def _chunks(todo: list[tuple[int, int, int]], cost: list[float], workers: int
+            ) -> list[list[tuple[int, int, int]]]:
+    """Pairs into chunks (about 8 per worker, at most 64 pairs), biggest cost first."""
+    order = sorted(range(len(todo)), key=lambda t: -cost[t])
+    per = max(1, min(64, math.ceil(len(todo) / max(1, 8 * workers))))
+    ordered = [todo[t] for t in order]
+    return [ordered[s:s + per] for s in range(0, len(ordered), per)]
 
 
 @contextlib.contextmanager
-def _backend(backend: str, jobs: int, address: str | None):
-    """joblib's parallel_config for the chosen backend (ray/dask registered on demand)."""
-    import joblib
+def _shared_arrays(values: np.ndarray, numeric: np.ndarray, backend: str
+                   ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Local process workers read the arrays from one memory-mapped file, not a pickle each."""
+    if backend != "loky":
+        yield values, numeric
+        return
+    with tempfile.TemporaryDirectory(prefix="mitool-pairs-") as tmp:
+        out = []
+        for name, arr in (("values", values), ("numeric", numeric)):
+            path = os.path.join(tmp, f"{name}.npy")
+            np.save(path, np.ascontiguousarray(arr))
+            out.append(np.load(path, mmap_mode="r"))
+        yield out[0], out[1]
+        del out
 
-    if backend == "ray":
-        try:
-            from ray.util.joblib import register_ray
-        except ImportError:
-            raise UsageError("--backend ray needs Ray: pip install 'mitool[distributed-ray]'") from None
-        register_ray()
-        with joblib.parallel_config(backend="ray", n_jobs=jobs):
-            yield
-    elif backend == "dask":
-        try:
-            from dask.distributed import Client
-        except ImportError:
-            raise UsageError(
-                "--backend dask needs dask.distributed: pip install 'mitool[distributed-dask]'"
-            ) from None
-        client = Client(address) if address else Client(processes=False)
-        try:
-            with joblib.parallel_config(backend="dask", n_jobs=jobs):
-                yield
-        finally:
-            client.close()
+
+def _run(chunks, values, numeric, cols, settings, backend, jobs, address,
+         progress: ProgressCallback | None, total: int, stage: str) -> list[PairScore]:
+    results: list[PairScore] = []
+    done = 0
+
+    def tick(batch: list[PairScore]) -> None:
+        nonlocal done
+        results.extend(batch)
+        done += len(batch)
+        if progress is not None:
+            progress(done, total, {"stage": stage})
+
+    if progress is not None:
+        progress(0, total, {"stage": stage})
+    if backend in ("loky", "threading"):
+        from joblib import Parallel, delayed
+
+        with _shared_arrays(values, numeric, backend) as (v, num):
+            run = Parallel(n_jobs=jobs, backend=backend, return_as="generator_unordered")
+            for batch in run(delayed(_score_chunk)(v, num, cols, c, settings) for c in chunks):
+                tick(batch)
+    elif backend == "ray":
+        _run_ray(chunks, values, numeric, cols, settings, jobs, address, tick)
     else:
-        with joblib.parallel_config(backend=backend, n_jobs=jobs):
-            yield
+        _run_dask(chunks, values, numeric, cols, settings, jobs, address, tick)
+    return results
 
+
+def _run_ray(chunks, values, numeric, cols, settings, jobs, address, tick) -> None:
+    try:
+        import ray
+    except ImportError:
+        raise UsageError("--backend ray needs Ray: pip install 'mitool[distributed-ray]'") from None
+    started = not ray.is_initialized()
+    if started:
+        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
+                                  "configure_logging": False}
+        try:
+            if address:
+                ray.init(address=address, **kwargs)
+            else:
+                ray.init(num_cpus=jobs if jobs > 0 else None, **kwargs)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            where = f"the Ray cluster at '{address}'" if address else "a local Ray instance"
+            raise UsageError(f"cannot connect to {where}: {' '.join(str(exc).split())[:300]}"
+                             ) from None
+    try:
+        remote = ray.remote(num_cpus=1)(_score_chunk)
+        v_ref, n_ref, c_ref = ray.put(values), ray.put(numeric), ray.put(cols)
+        pending = [remote.remote(v_ref, n_ref, c_ref, c, settings) for c in chunks]
+        try:
+            while pending:
+                ready, pending = ray.wait(pending, num_returns=1)
+                for ref in ready:
+                    tick(ray.get(ref))
+        except BaseException:
+            for ref in pending:
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref, force=True)
+            raise
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _run_dask(chunks, values, numeric, cols, settings, jobs, address, tick) -> None:
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise UsageError(
+            "--backend dask needs dask.distributed: pip install 'mitool[distributed-dask]'"
+        ) from None
+    cluster = None
+    try:
+        if address:
+            client = Client(address, timeout="10s")
+        else:
+            cluster = LocalCluster(n_workers=jobs if jobs > 0 else None, threads_per_worker=1,
+                                   processes=True, dashboard_address=None)
+            client = Client(cluster)
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        where = f"the Dask scheduler at '{address}'" if address else "a local Dask cluster"
+        raise UsageError(f"cannot connect to {where}: {' '.join(str(exc).split())[:300]}"
+                         ) from None
+    try:
+        v_f, n_f, c_f = client.scatter([values, numeric, cols], broadcast=True)
+        futures = client.map(_score_chunk, [v_f] * len(chunks), [n_f] * len(chunks),
+                             [c_f] * len(chunks), chunks, [settings] * len(chunks), pure=False)
+        try:
+            for fut in as_completed(futures):
+                tick(fut.result())
+        except BaseException:
+            client.cancel(futures)
+            raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# ----------------------------------------------------------------------------- the API
 
 def pairs(
     data: Any,
@@ -155,6 +407,7 @@ def pairs(
     k: int = 3,
     unit: str = "nats",
     discrete: str | list[str] | None = None,
+    continuous: str | list[str] | None = None,
     permutations: int = 0,
     jobs: int = 1,
     backend: str = "loky",
@@ -162,65 +415,160 @@ def pairs(
     max_rows: int | None = None,
     seed: int = 0,
     input_format: str | None = None,
+    neural: NeuralConfig | None = None,
+    transform: str = "standardize",
+    prescreen: str | None = None,
+    refine: int | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
+    thousands: str | None = None,
+    progress: ProgressCallback | None = None,
 ) -> PairsResult:
     """MI of every selected column with ``target`` or, without a target, of every column pair.
 
-    ``columns``: names/globs (default: every column but the target). Sorted by MI, highest
-    first. ``jobs``/``backend``: joblib parallelism (loky, threading, ray, dask).
+    ``columns``: names/globs (default: every column but the target). ``estimator``: any
+    mitool estimator (k-NN, ``gcmi``, neural). ``jobs``/``backend``: local processes
+    (``loky``), threads, or a Ray / Dask cluster (``address``; a local one without it).
+    ``prescreen``/``refine``: see the module docstring. Sorted by MI, highest first; pairs
+    without an estimate (see their ``note``) last.
     """
-    from mitool.estimation import UNITS, load_frame
+    from mitool.estimation import UNITS, load_frame, to_unit
+    from mitool.estimators import ALL, parse_estimators
 
     t0 = time.perf_counter()
-    if estimator not in PAIR_ESTIMATORS:
-        raise UsageError(
-            f"pairs supports the k-NN estimators ({', '.join(PAIR_ESTIMATORS)}), not '{estimator}'"
-        )
+    (estimator,) = _one_estimator(estimator, "--estimator", parse_estimators, ALL)
+    if prescreen is not None:
+        (prescreen,) = _one_estimator(prescreen, "--prescreen", parse_estimators, ALL)
+    if refine is not None and (not isinstance(refine, int) or refine < 1):
+        raise UsageError(f"--refine must be a positive integer, got {refine}")
+    if refine is not None and prescreen is None:
+        prescreen = "ksg" if estimator != "ksg" else None
+        if prescreen is None:
+            raise UsageError("--refine re-scores the top pairs of a cheaper --prescreen "
+                             "estimator: give --prescreen (e.g. gcmi) or another --estimator")
     if unit not in UNITS:
         raise UsageError(f"unknown unit '{unit}'; choose nats or bits")
     if backend not in BACKENDS:
         raise UsageError(f"unknown --backend '{backend}'; choose one of: {', '.join(BACKENDS)}")
-    if jobs == 0 or jobs < -1:
+    if not isinstance(jobs, int) or jobs == 0 or jobs < -1:
         raise UsageError("--jobs must be a positive number, or -1 for all cores")
-    if k < 1:
+    if not isinstance(k, int) or k < 1:
         raise UsageError(f"--k must be a positive integer, got {k}")
-    if permutations < 0:
+    if not isinstance(permutations, int) or permutations < 0:
         raise UsageError("--permutations must be a non-negative integer")
+    if transform not in ("standardize", "copula"):
+        raise UsageError(f"unknown transform '{transform}'; choose standardize or copula")
+    workers = (os.cpu_count() or 1) if jobs == -1 else jobs
 
     col_specs = split_specs(columns) or ["*"]
     tgt = split_specs(target)
     if len(tgt) > 1:
         raise UsageError("--target takes one column")
-    frame, cols, tcols, label, _ = load_frame(data, col_specs, tgt or col_specs, input_format)
+    disc, cont = split_specs(discrete), split_specs(continuous)
+    table = load_frame(data, col_specs, tgt or col_specs, input_format, set(cont),
+                       CsvOptions(sep, decimal, thousands))
+    frame, names, tnames = table.frame, table.x, table.y
     if tgt:
-        t = tcols[0]
-        cols = [c for c in cols if c != t]
-        if not cols:
-            raise UsageError("no columns to screen besides the target")
-        todo = [(c, t) for c in cols]
-    else:
-        if len(cols) < 2:
-            raise UsageError("all-pairs screening needs at least two columns")
-        todo = list(combinations(cols, 2))
+        names = [c for c in names if c != tnames[0]] + [tnames[0]]
+    for opt, given in (("--discrete", disc), ("--continuous", cont)):
+        for c in given:
+            if c not in names:
+                raise UsageError(f"{opt} '{c}' is not one of the selected columns")
     if len(frame) == 0:
         raise InputError("the table has a header but no data rows")
-    if max_rows is not None and len(frame) > max_rows:
-        frame = frame.sample(n=max_rows, random_state=seed).reset_index(drop=True)
-    disc = split_specs(discrete)
-    for c in disc:
-        if c not in frame.columns:
-            raise UsageError(f"--discrete '{c}' is not one of the selected columns")
+    if max_rows is not None:
+        if max_rows < 1:
+            raise UsageError(f"--max-rows must be a positive integer, got {max_rows}")
+        if len(frame) > max_rows:
+            frame = frame.sample(n=max_rows, random_state=seed).reset_index(drop=True)
 
-    from joblib import Parallel, delayed
+    values, numeric, cols, warnings, skipped = _type_columns(
+        frame, names, disc, cont, table.decimal, table.thousands)
+    warnings = list(table.notes) + warnings
+    if skipped:
+        shown = "; ".join(f"'{s['column']}' ({s['reason']})" for s in skipped[:MAX_LISTED])
+        more = f"; and {len(skipped) - MAX_LISTED} more" if len(skipped) > MAX_LISTED else ""
+        warnings.append(f"skipped {len(skipped)} column(s): {shown}{more}")
+    index = {c: i for i, c in enumerate(cols.names)}
+    if tgt:
+        t = tnames[0]
+        if t not in index:
+            reason = next(s["reason"] for s in skipped if s["column"] == t)
+            raise InputError(f"the target '{t}' cannot be screened against: {reason}")
+        todo_ij = [(index[c], index[t]) for c in cols.names if c != t]
+        if not todo_ij:
+            raise UsageError("no columns to screen besides the target")
+    else:
+        if len(cols.names) < 2:
+            raise UsageError("all-pairs screening needs at least two usable columns")
+        todo_ij = list(combinations(range(len(cols.names)), 2))
 
-    with _backend(backend, jobs, address):
-        scores = Parallel()(
-            delayed(_score_pair)(frame, a, b, disc, estimator, k, seed, permutations)
-            for a, b in todo
-        )
-    scores.sort(key=lambda s: -np.inf if s.mi is None else -s.mi)
-    warnings = [f"{s.x} ~ {s.y}: {s.note}" for s in scores if s.note]
+    present = (~np.isnan(values)).sum(axis=0)
+    cfg = neural or NeuralConfig()
+
+    def screen(name: str, ij: list[tuple[int, int]], stage: str) -> list[PairScore]:
+        todo = [(i, j, pair_seed(seed, i, j)) for i, j in ij]
+        cost = [float(min(present[i], present[j])) for i, j in ij]
+        chunks = _chunks(todo, cost, workers)
+        settings = PairSettings(name, k, permutations, cfg, transform, os.getpid())
+        return _run(chunks, values, numeric, cols, settings, backend, jobs, address, progress,
+                    len(todo), stage)
+
+    first = prescreen if prescreen is not None else estimator
+    scores = screen(first, todo_ij, f"pairs ({first})")
+    if prescreen is not None:
+        by_pair = {(s.x, s.y): s for s in scores}
+        ranked = sorted(scores, key=_rank_key)
+        top = [(index[s.x], index[s.y]) for s in ranked[:refine] if s.mi is not None]
+        refined = {(s.x, s.y): s for s in screen(estimator, top, f"pairs ({estimator})")}
+        scores = []
+        for key, pre in by_pair.items():
+            s = refined.get(key) or PairScore(pre.x, pre.y, None, pre.n_used, 0.0, estimator,
+                                              note=pre.note)
+            s.prescreen_mi = pre.mi
+            scores.append(s)
+    _attach_q_values(scores)
+    scores.sort(key=_rank_key)
+    for s in scores:  # one unit everywhere on the result object
+        s.mi, s.mi_raw, s.null_p95, s.prescreen_mi = (
+            to_unit(v, unit) for v in (s.mi, s.mi_raw, s.null_p95, s.prescreen_mi))
+    noted = [s for s in scores if s.mi is None and s.note]
+    if noted:
+        shown = "; ".join(f"{s.x} ~ {s.y}: {s.note}" for s in noted[:MAX_LISTED])
+        more = f"; and {len(noted) - MAX_LISTED} more" if len(noted) > MAX_LISTED else ""
+        warnings.append(f"{len(noted)} pair(s) have no estimate: {shown}{more}")
     return PairsResult(
-        path=label, target=tgt[0] if tgt else None, estimator=estimator, unit=unit, k=k,
-        seed=seed, n_rows=len(frame), permutations=permutations, scores=scores,
+        path=table.label, target=tgt[0] if tgt else None, estimator=estimator, unit=unit,
+        k=k, seed=seed, n_rows=len(frame), permutations=permutations, scores=scores,
         seconds=time.perf_counter() - t0, backend=backend, jobs=jobs, warnings=warnings,
+        skipped=skipped, columns=[c.to_dict() for c in cols.info], prescreen=prescreen,
+        refine=refine,
     )
+
+
+def _one_estimator(spec, option, parse, known) -> list[str]:
+    names = parse(spec)
+    if len(names) != 1:
+        raise UsageError(f"{option} takes one estimator, got {', '.join(names)}")
+    return names
+
+
+def _rank_key(s: PairScore):
+    """Highest MI first; then, without an MI, by the prescreen value; no estimate last."""
+    if s.mi is not None:
+        return (0, -s.mi)
+    if s.prescreen_mi is not None:
+        return (1, -s.prescreen_mi)
+    return (2, 0.0)
+
+
+def _attach_q_values(scores: list[PairScore]) -> None:
+    """Benjamini-Hochberg adjusted p-values over every pair that has a p-value."""
+    tested = [s for s in scores if s.p_value is not None]
+    if not tested:
+        return
+    from scipy.stats import false_discovery_control
+
+    q = false_discovery_control([s.p_value for s in tested], method="bh")
+    for s, v in zip(tested, q, strict=True):
+        s.q_value = float(v)

@@ -83,7 +83,11 @@ def test_same_column_in_both(frame):
 
 def test_forced_continuous_with_text(frame):
     frame["num"] = frame["age"].astype(str)
-    frame.loc[5, "num"] = "n/a-ish"
+    frame.loc[5, "num"] = "n/a-ish"  # one stray token: the cell is missing, with a warning
+    r = mitool.estimate(frame, x="num", y="pixel_1", estimators="ksg", continuous="num")
+    assert r.input.n_dropped == 1
+    assert any("1 of 400 cells are not numbers" in w and "'n/a-ish'" in w for w in r.warnings)
+    frame.loc[:40, "num"] = "n/a-ish"  # 10% text: not a numeric column
     with pytest.raises(InputError, match="non-numeric values such as 'n/a-ish'"):
         mitool.estimate(frame, x="num", y="age", estimators="ksg", continuous="num")
 
@@ -109,6 +113,12 @@ def test_parquet_by_magic_bytes_and_tsv(tmp_path, frame):
 
 def test_bits_and_json_never_nan(frame):
     r = mitool.estimate(frame, x="age", y="pixel_1", estimators="ksg,sklearn", unit="bits")
+    nats = mitool.estimate(frame, x="age", y="pixel_1", estimators="ksg,sklearn")
     doc = r.to_dict()
-    assert doc["mi"] == pytest.approx(r.headline.mi / np.log(2))
+    # every value reachable from the result object is in its unit, not only the headline
+    assert doc["mi"] == r.mi == pytest.approx(nats.mi / np.log(2))
+    assert r.result("ksg").unit == "bits"
+    assert r.result("ksg").mi == pytest.approx(nats.result("ksg").mi / np.log(2))
+    assert r.result("ksg").details["mi_raw"] == pytest.approx(
+        nats.result("ksg").details["mi_raw"] / np.log(2))
     assert doc["unit"] == "bits" and doc["schema_version"] == 2

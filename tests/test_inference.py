@@ -76,9 +76,12 @@ def test_bad_counts_rejected():
 def test_units_follow_the_report():
     d = synthetic.gaussian(1000, 1, 1, mi=0.5, seed=0)
     r = mitool.estimate(frame_of(d), "x", "y", "ksg", bootstrap=30, unit="bits")
+    n = mitool.estimate(frame_of(d), "x", "y", "ksg", bootstrap=30)
     row = r.to_dict()["results"][0]
-    nats = r.result("ksg").details
+    nats = n.result("ksg").details
+    assert row["ci_low"] == r.result("ksg").details["ci_low"]  # the object is in bits too
     assert row["ci_low"] == pytest.approx(nats["ci_low"] / np.log(2))
+    assert row["stderr"] == pytest.approx(nats["stderr"] / np.log(2))
 
 
 def test_neural_permutation_and_interval():

@@ -54,8 +54,10 @@ def test_parallel_matches_serial(table):
 
 
 def test_bad_options(table):
-    with pytest.raises(UsageError, match="k-NN estimators"):
-        mitool.pairs(table, target="label", estimator="mine")
+    with pytest.raises(UsageError, match="unknown estimator 'tuba'"):
+        mitool.pairs(table, target="label", estimator="tuba")
+    with pytest.raises(UsageError, match="takes one estimator"):
+        mitool.pairs(table, target="label", estimator="ksg,mine")
     with pytest.raises(UsageError, match="unknown --backend"):
         mitool.pairs(table, target="label", backend="spark")
 

@@ -45,7 +45,13 @@ for _command in (estimate, sample, pairs, cluster):
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    try:
+        app()
+    except BrokenPipeError:  # help or usage text into a closed pipe
+        from mitool.cli.output import EXIT_BROKEN_PIPE, silence_stdout
+
+        silence_stdout()
+        raise SystemExit(EXIT_BROKEN_PIPE) from None
 
 
 if __name__ == "__main__":

@@ -52,6 +52,9 @@ def estimate_command(
     continuous: list[str] = typer.Option([], "--continuous", help="Columns to force continuous (must be numeric)."),
     max_rows: int | None = typer.Option(None, "--max-rows", help="Use a seeded random sample of at most N rows."),
     input_format: InputFormat | None = typer.Option(None, "--input-format", help="Override format detection."),
+    sep: str | None = typer.Option(None, "--sep", help="CSV field separator (default: detected; ';' CSVs are recognised)."),
+    decimal: str | None = typer.Option(None, "--decimal", help="CSV decimal mark, e.g. ',' (default: detected)."),
+    thousands: str | None = typer.Option(None, "--thousands", help="CSV thousands separator to remove, e.g. ',' (default: detected when every number uses it)."),
     seed: int = typer.Option(0, "--seed", help="Seed for sampling, jitter, splits and training."),
     transform: str | None = typer.Option(None, "--transform", help="standardize or copula (per-column normal scores of the ranks: MI unchanged, robust to heavy tails and skew), for ksg and the neural estimators alike. Default: plain ksg, and the neural estimators' own default."),
     steps: int | None = typer.Option(None, "--steps", help="Neural: maximum training steps."),
@@ -82,9 +85,23 @@ def estimate_command(
     with guarded():
         import dataclasses
 
+        from mitool.atomic import check_distinct, check_writable
+        from mitool.errors import UsageError
         from mitool.estimation import estimate
+        from mitool.estimators import NEURAL, parse_estimators
         from mitool.estimators.config import NeuralConfig
         from mitool.gate import GateSpec
+
+        # every destination is checked before any work (a typo costs a second, not a run)
+        if output is not None:
+            check_writable(output, "--output")
+        if plot is not None:
+            check_writable(plot, "--plot")
+            cli_output.require_matplotlib("--plot")
+            if not any(n in NEURAL for n in parse_estimators(estimator)):
+                raise UsageError("--plot draws neural training curves: add a neural estimator "
+                                 "(e.g. -e smile) or drop --plot")
+        check_distinct({"--output": output, "--plot": plot})
 
         overrides = {
             "steps": steps, "epochs": epochs, "batch_size": batch_size, "lr": lr,
@@ -108,6 +125,7 @@ def estimate_command(
                 input_format=input_format.value if input_format else None, neural=cfg,
                 progress=cb, permutations=permutations, bootstrap=bootstrap, transform=transform,
                 gate=GateSpec(fail_below, fail_above, gate_on.value, fail_if_independent),
+                sep=sep, decimal=decimal, thousands=thousands,
             )
         _finish(result, fmt, output, plot)
         gate = result.gate
@@ -120,23 +138,26 @@ def estimate_command(
 
 
 def _finish(result, fmt: OutputFormat, output: Path | None, plot: Path | None) -> None:
-    """Write files, then render; warnings to stderr."""
-    from mitool.atomic import atomic_write_text
-    from mitool.jsonout import dumps
-
+    """Warnings to stderr, the report to stdout, then the files (a late write failure still
+    leaves the report on stdout, and exits 1)."""
     doc = result.to_dict()
-    if plot is not None:
-        from mitool.plotting import plot_training_curves
-
-        plot_training_curves(result.results, plot, unit=result.unit)
-    if output is not None:
-        atomic_write_text(output, dumps(doc))
     for w in result.warnings:
         cli_output.warn(w)
     if fmt is OutputFormat.json:
         cli_output.emit_json(doc)
     else:
         render_estimate(result)
+    writes = []
+    if plot is not None:
+        from mitool.plotting import plot_training_curves
+
+        writes.append(lambda: plot_training_curves(result.results, plot, unit=result.unit))
+    if output is not None:
+        from mitool.atomic import atomic_write_text
+        from mitool.jsonout import dumps
+
+        writes.append(lambda: atomic_write_text(output, dumps(doc)))
+    cli_output.write_after_report(writes)
 
 
 def _fmt_mi(value: float | None, digits: int = 4) -> str:
@@ -148,8 +169,6 @@ def render_estimate(result) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from mitool.estimation import to_unit
-
     info = result.input
     used = f"{info.n_used:,} of {info.n_rows:,} rows"
     if info.n_dropped:
@@ -158,33 +177,33 @@ def render_estimate(result) -> None:
         used += f", sampled to {info.n_sampled:,}"
     title = f"I({', '.join(result.x)} ; {', '.join(result.y)})"
     table = Table(title=escape(title), caption=escape(f"{info.path}: {used}"))
-    table.add_column("estimator", style="bold")
-    table.add_column("MI", justify="right")
-    table.add_column("unit")
-    table.add_column("time", justify="right")
+    # numbers never wrap (an interval cut over two lines reads as two numbers); notes do
+    table.add_column("estimator", style="bold", no_wrap=True)
+    table.add_column("MI", justify="right", no_wrap=True)
+    table.add_column("unit", no_wrap=True)
+    table.add_column("time", justify="right", no_wrap=True)
     extra_cols = [
         c for c, key in (("ci", "ci_low"), ("p_value", "p_value"))
         if any(key in r.details for r in result.results)
     ]
     for c in extra_cols:
-        table.add_column("95% CI" if c == "ci" else "p-value", justify="right")
-    table.add_column("notes")
+        table.add_column("95% CI" if c == "ci" else "p-value", justify="right", no_wrap=True)
+    table.add_column("notes", overflow="fold", ratio=1, min_width=12)
     head = result.headline
     for r in result.results:
-        mi = to_unit(r.mi, result.unit)
+        mi = r.mi  # every value of the result is in its unit already
         name = r.estimator + (" *" if r is head else "")
         notes = r.reason if not r.applicable else (r.notes[0] if r.notes else "")  # all in JSON
         shown = _fmt_mi(mi)
         spread = r.details.get("spread")
         if mi is not None and spread is not None:
-            shown += f" ± {to_unit(spread, result.unit):.3f}"
+            shown += f" ± {spread:.3f}"
         row = [escape(name), shown, result.unit, f"{r.seconds:.2f}s"]
         for c in extra_cols:
             if c == "ci":
                 lo, hi = r.details.get("ci_low"), r.details.get("ci_high")
                 row.append(
-                    "—" if lo is None else f"[{_fmt_mi(to_unit(lo, result.unit), 3)}, "
-                    f"{_fmt_mi(to_unit(hi, result.unit), 3)}]"
+                    "—" if lo is None else f"[{_fmt_mi(lo, 3)}, {_fmt_mi(hi, 3)}]"
                 )
             else:
                 p = r.details.get("p_value")

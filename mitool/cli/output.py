@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover - numpy-free at CLI start-up
 
 EXIT_RUNTIME = 1  # runtime failure; 2 (usage) and 3 (gate) come from the exceptions/gate
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what Unix tools exit with when the reader goes away
 
 
 def stderr_console():
@@ -66,6 +67,9 @@ def guarded() -> Iterator[None]:
         yield
     except typer.Exit:
         raise
+    except BrokenPipeError:  # e.g. `mitool sample | head -1`: the reader has what it wanted
+        silence_stdout()
+        raise typer.Exit(EXIT_BROKEN_PIPE) from None
     except MitoolError as exc:
         if debug:
             traceback.print_exc()
@@ -86,12 +90,50 @@ def guarded() -> Iterator[None]:
         ) from None
 
 
+def silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def emit_json(doc: Any) -> None:
     """Exactly one JSON document on stdout, written directly (never through Rich)."""
     from mitool.jsonout import dumps
 
-    sys.stdout.write(dumps(doc))
+    emit_text(dumps(doc))
+
+
+def emit_text(text: str) -> None:
+    """Results text (JSON, CSV) on stdout as is."""
+    sys.stdout.write(text)
     sys.stdout.flush()
+
+
+def require_matplotlib(option: str) -> None:
+    """Check the optional plotting extra before any work, not after it."""
+    import importlib.util
+
+    from mitool.errors import UsageError
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise UsageError(f"{option} needs matplotlib: pip install 'mitool[plot]'")
+
+
+def write_after_report(writes: list) -> None:
+    """Run the file writers after the report reached stdout; if one fails, say so and exit 1
+    (destinations were checked at the start, so this is a disk or permission change)."""
+    failed = []
+    for write in writes:
+        try:
+            write()
+        except MitoolError as exc:
+            failed.append(str(exc))
+    if failed:
+        for message in failed:
+            sys.stderr.write(f"error: {message} (the report above is complete)\n")
+        sys.stderr.flush()
+        raise typer.Exit(EXIT_RUNTIME)
 
 
 PROGRESS_INTERVAL = 10.0  # seconds between plain progress lines when stderr is a log

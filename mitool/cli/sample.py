@@ -35,30 +35,18 @@ def sample_command(
 ) -> None:
     """Generate a dataset with analytically known MI (as CSV); the true MI goes to stderr."""
     with guarded():
-        from mitool.atomic import atomic_path
-        from mitool.data import synthetic
-        from mitool.errors import UsageError
+        from mitool.atomic import atomic_path, check_writable
 
-        if n < 2:
-            raise UsageError("--n must be at least 2")
-        if kind is SampleKind.gaussian:
-            d = synthetic.gaussian(n, dim, dim, mi=mi, structure=structure, seed=seed)
-        elif kind is SampleKind.student_t:
-            d = synthetic.student_t(n, dim, dim, rho=rho, dof=dof, seed=seed)
-        elif kind is SampleKind.additive_uniform:
-            d = synthetic.additive_uniform(n, eps=eps, seed=seed)
-        elif kind is SampleKind.independent:
-            d = synthetic.independent(n, dim, dim, seed=seed)
-        else:
-            d = synthetic.discrete_label(n, n_classes=classes, seed=seed)
-        if transform:
-            parts = [p.strip() for p in transform.split(",")]
-            if len(parts) != 2:
-                raise UsageError("--transform takes two maps, 'XMAP,YMAP' (e.g. cube,exp)")
-            d = synthetic.transformed(d, *parts)
+        if output is not None:  # before importing scipy: a typo costs nothing
+            check_writable(output, "--output")
+        from mitool.data import synthetic
+
+        d = synthetic.sample(kind.value, n, dim=dim, mi=mi, structure=structure, rho=rho,
+                             dof=dof, eps=eps, classes=classes, transform=transform, seed=seed)
         frame = d.to_frame()
         if output is None:
             frame.to_csv(sys.stdout, index=False)
+            sys.stdout.flush()
         else:
             with atomic_path(output) as tmp:
                 frame.to_csv(tmp, index=False)

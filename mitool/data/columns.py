@@ -1,7 +1,8 @@
 """From a table to estimator input: resolve column specs, decide types, drop missing rows.
 
-Numeric columns are continuous; string, bool and categorical columns are discrete
-(factorised to integer codes); ``discrete`` / ``continuous`` override the guess.
+Each column's kind is decided in one place, ``mitool.data.kinds`` (numbers and dates are
+continuous; text, categories and booleans discrete; ``discrete`` / ``continuous`` override
+the guess; identifier-like columns are refused with the fix).
 """
 
 from __future__ import annotations
@@ -10,22 +11,29 @@ import difflib
 import fnmatch
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from mitool.data.kinds import ColumnKind, TypedColumn, check_levels, classify
 from mitool.errors import InputError, UsageError
 from mitool.estimators.base import PreparedData
 
 GLOB_CHARS = set("*?[")
-FEW_VALUES = 10  # integer columns with at most this many values get a --discrete hint
 
 
-def split_specs(specs: Iterable[str] | str | None) -> list[str]:
-    """["a,b", "c"] -> ["a", "b", "c"] (options are repeatable and comma-separated)."""
+def split_specs(specs: Iterable[Any] | Any | None) -> list[str]:
+    """["a,b", "c"] -> ["a", "b", "c"] (options are repeatable and comma-separated).
+
+    Any other hashable (e.g. the integer column labels of ``pd.DataFrame(array)``) stands for
+    the column whose label prints the same: ``0`` -> ``"0"``.
+    """
     if specs is None:
         return []
     if isinstance(specs, str):
         specs = [specs]
+    elif not isinstance(specs, (list, tuple, set, frozenset)):
+        return [str(specs)]
     out: list[str] = []
     for spec in specs:
         out.extend(part.strip() for part in str(spec).split(",") if part.strip())
@@ -77,6 +85,7 @@ class Prepared:
     n_sampled: int | None
     warnings: list[str] = field(default_factory=list)
     dropped_constant: list[str] = field(default_factory=list)
+    columns: list[ColumnKind] = field(default_factory=list)  # every selected column, x then y
 
 
 def prepare(
@@ -87,10 +96,15 @@ def prepare(
     continuous: Sequence[str] = (),
     max_rows: int | None = None,
     seed: int = 0,
+    decimal: str = ".",
+    thousands: str | None = None,
 ) -> Prepared:
-    """Turn the selected columns of a pandas DataFrame into float arrays and discrete flags."""
-    import pandas as pd
+    """Turn the selected columns of a pandas DataFrame into float arrays and discrete flags.
 
+    Each column's kind is decided by ``mitool.data.kinds.classify`` (and recorded in
+    ``columns``); rows with a missing value in any selected column are dropped; discrete
+    columns are then checked for being identifier-like on the rows that remain.
+    """
     both = [c for c in x if c in y]
     if both:
         raise UsageError(
@@ -106,52 +120,24 @@ def prepare(
     if n_rows == 0:
         raise InputError("the table has a header but no data rows")
 
-    values: dict[str, np.ndarray] = {}
-    is_discrete: dict[str, bool] = {}
+    typed: dict[str, TypedColumn] = {}
     missing = np.zeros(n_rows, dtype=bool)
     for c in cols:
-        s = frame[c]
-        if c in continuous:
-            num = pd.to_numeric(s, errors="coerce")
-            bad = num.isna() & s.notna()
-            if bad.any():
-                i = int(np.flatnonzero(bad.to_numpy())[0])
-                raise InputError(
-                    f"column '{c}' is declared continuous but holds non-numeric values such as "
-                    f"{s.iloc[i]!r} (data row {i + 1}); clean it or drop --continuous {c}"
-                )
-            s = num
-        numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
-        disc = c in discrete or not numeric
-        col_missing = s.isna().to_numpy()
-        if disc:
-            codes, _ = pd.factorize(s, use_na_sentinel=True)
-            arr = codes.astype(np.float64)
-        else:
-            arr = s.to_numpy(dtype=np.float64, na_value=np.nan)
-            col_missing = col_missing | np.isnan(arr)
-            inf = np.isinf(arr)
-            if inf.any():
-                raise InputError(
-                    f"column '{c}' holds {int(inf.sum())} infinite value(s) (first at data row "
-                    f"{int(np.flatnonzero(inf)[0]) + 1}); remove or cap them before estimating"
-                )
-            if c not in continuous and pd.api.types.is_integer_dtype(s):
-                n_distinct = s.nunique(dropna=True)
-                if 1 < n_distinct <= FEW_VALUES:
-                    warnings.append(
-                        f"column '{c}' is integer with {n_distinct} distinct values and is treated "
-                        f"as continuous; pass --discrete {c} if it is a category"
-                    )
-        values[c] = arr
-        is_discrete[c] = disc
-        missing |= col_missing
+        declared = "discrete" if c in discrete else "continuous" if c in continuous else None
+        col = classify(frame[c], c, declared, decimal=decimal, thousands=thousands)
+        typed[c] = col
+        warnings.extend(col.warnings)
+        col.warnings = []
+        missing |= np.isnan(col.values)
 
     keep = ~missing
     n_dropped = int(missing.sum())
     if not keep.any():
+        empty = [c for c in cols if np.isnan(typed[c].values).all()]
+        which = (f"; column{'s' if len(empty) > 1 else ''} {', '.join(repr(c) for c in empty)} "
+                 "hold no values at all") if empty else ""
         raise InputError(
-            f"no rows left: all {n_rows} rows have a missing value in the selected columns"
+            f"no rows left: all {n_rows} rows have a missing value in the selected columns{which}"
         )
     rows = np.flatnonzero(keep)
     n_sampled = None
@@ -163,16 +149,21 @@ def prepare(
             rows = np.sort(rng.choice(rows, size=max_rows, replace=False))
             n_sampled = max_rows
 
+    for c in cols:
+        typed[c] = check_levels(typed[c], rows)
+        warnings.extend(typed[c].warnings)
+        typed[c].warnings = []
+
     dropped_constant: list[str] = []
     for c in cols:
-        col = values[c][rows]
+        col = typed[c].values[rows]
         if np.all(col == col[0]):
             dropped_constant.append(c)
             warnings.append(f"column '{c}' is constant: it carries no information (MI with it is 0)")
 
     def column(c: str) -> np.ndarray:
-        col = values[c][rows]
-        if is_discrete[c]:  # re-code the kept rows so codes are 0..m-1 (one-hot needs it)
+        col = typed[c].values[rows]
+        if typed[c].discrete:  # re-code the kept rows so codes are 0..m-1 (one-hot needs it)
             col = np.unique(col, return_inverse=True)[1].astype(np.float64)
         return col
 
@@ -188,7 +179,8 @@ def prepare(
         y=block(ys),
         x_names=xs,
         y_names=ys,
-        x_discrete=np.array([is_discrete[c] for c in xs], dtype=bool),
-        y_discrete=np.array([is_discrete[c] for c in ys], dtype=bool),
+        x_discrete=np.array([typed[c].discrete for c in xs], dtype=bool),
+        y_discrete=np.array([typed[c].discrete for c in ys], dtype=bool),
     )
-    return Prepared(data, n_rows, n_dropped, n_sampled, warnings, dropped_constant)
+    return Prepared(data, n_rows, n_dropped, n_sampled, warnings, dropped_constant,
+                    [typed[c].info for c in cols])

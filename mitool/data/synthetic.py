@@ -254,6 +254,48 @@ GENERATORS = {
 }
 
 
+def sample(
+    kind: str = "gaussian",
+    n: int = 5000,
+    *,
+    dim: int = 1,
+    mi: float = 1.0,
+    structure: str = "paired",
+    rho: float = 0.5,
+    dof: float = 3.0,
+    eps: float = 0.1,
+    classes: int = 4,
+    transform: str | tuple[str, str] | None = None,
+    seed: int = 0,
+) -> SyntheticData:
+    """One known-MI dataset by name (what ``mitool sample`` writes as CSV).
+
+    ``kind``: gaussian (``dim`` x ``dim``, ``mi`` nats, ``structure``), student-t (``rho``,
+    ``dof``), additive-uniform (``eps``), independent, label (``classes``). ``transform``:
+    invertible per-column maps "XMAP,YMAP" (cube, exp, asinh, wiggly, halfcube).
+    """
+    if kind not in GENERATORS:
+        raise UsageError(f"unknown dataset '{kind}'; choose from {', '.join(GENERATORS)}")
+    _check_n(n)
+    if kind == "gaussian":
+        d = gaussian(n, dim, dim, mi=mi, structure=structure, seed=seed)
+    elif kind == "student-t":
+        d = student_t(n, dim, dim, rho=rho, dof=dof, seed=seed)
+    elif kind == "additive-uniform":
+        d = additive_uniform(n, eps=eps, seed=seed)
+    elif kind == "independent":
+        d = independent(n, dim, dim, seed=seed)
+    else:
+        d = discrete_label(n, n_classes=classes, seed=seed)
+    if transform:
+        parts = ([p.strip() for p in transform.split(",")] if isinstance(transform, str)
+                 else list(transform))
+        if len(parts) != 2:
+            raise UsageError("--transform takes two maps, 'XMAP,YMAP' (e.g. cube,exp)")
+        d = transformed(d, *parts)
+    return d
+
+
 def _check_n(n: int) -> None:
     if n < 2:
         raise UsageError("n must be at least 2")

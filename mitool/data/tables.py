@@ -3,13 +3,19 @@
 Two passes on purpose: first the header/schema (cheap), so column specs and globs resolve
 against real names and typos get a "did you mean" before any data is read; then only the
 selected columns.
+
+CSV layout: ``--sep`` and ``--decimal`` go straight to pyarrow; without them the first lines
+are sniffed for the delimiter (``,``, ``;``, tab or ``|``) and, after a ``;``, for decimal
+commas (the common European layout), and the report says which flags were assumed.
+``--thousands`` is applied later, to text columns (``mitool.data.kinds``).
 """
 
 from __future__ import annotations
 
 import io
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,16 +27,44 @@ if TYPE_CHECKING:  # pragma: no cover
 FORMATS = ("csv", "tsv", "parquet")
 PARQUET_MAGIC = b"PAR1"
 _EXT = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet"}
+DELIMITERS = (",", ";", "\t", "|")
+_SNIFF_LINES = 20
+_DECIMAL_COMMA = re.compile(r"^\s*-?\d+,\d+\s*$")
+
+
+@dataclass(frozen=True)
+class CsvOptions:
+    """How to read a delimited text table; None = detect (or the format's default)."""
+
+    sep: str | None = None
+    decimal: str | None = None
+    thousands: str | None = None
+
+    def validate(self) -> None:
+        for name, value in (("--sep", self.sep), ("--decimal", self.decimal),
+                            ("--thousands", self.thousands)):
+            if value is not None and len(value) != 1:
+                raise UsageError(f"{name} takes one character, got {value!r} "
+                                 "(write a tab as $'\\t' in the shell)")
+        if self.decimal is not None and self.decimal == self.thousands:
+            raise UsageError("--decimal and --thousands cannot be the same character")
+        if self.sep is not None and self.sep in (self.decimal, self.thousands):
+            raise UsageError(f"--sep {self.sep!r} cannot also be the decimal or thousands mark")
 
 
 @dataclass
 class TableSource:
-    """Where the data comes from: a file path or in-memory bytes (stdin), and its format."""
+    """Where the data comes from: a file path or in-memory bytes (stdin), its format, and
+    the CSV layout in use (given or detected; ``notes`` say what was detected)."""
 
     label: str  # what the report shows: the path, or "-" for stdin
     fmt: str
     path: Path | None = None
     data: bytes | None = None
+    sep: str = ","
+    decimal: str = "."
+    thousands: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     def open(self) -> Any:
         """A fresh readable for pyarrow (a path string or a BytesIO)."""
@@ -38,43 +72,52 @@ class TableSource:
 
 
 def open_source(
-    source: str | os.PathLike[str] | bytes, input_format: str | None = None
+    source: str | os.PathLike[str] | bytes,
+    input_format: str | None = None,
+    csv_options: CsvOptions | None = None,
 ) -> TableSource:
-    """Validate the input and work out its format (option, then extension, then magic bytes)."""
+    """Validate the input and work out its format (option, then extension, then magic bytes)
+    and, for text, its layout (options, then sniffing)."""
     if input_format is not None and input_format not in FORMATS:
         raise UsageError(
             f"unknown --input-format '{input_format}'; choose one of: {', '.join(FORMATS)}"
         )
+    opts = csv_options or CsvOptions()
+    opts.validate()
     if isinstance(source, (bytes, bytearray)):
         data = bytes(source)
         if not data.strip():
             raise InputError("no data on standard input (it is empty)")
-        fmt = input_format or ("parquet" if data[:4] == PARQUET_MAGIC else _sniff_text(data[:4096]))
-        return TableSource(label="-", fmt=fmt, data=data)
-
-    path = Path(source)
-    if not path.exists():
-        raise InputError(f"file not found: '{path}'")
-    if path.is_dir():
-        raise InputError(f"'{path}' is a folder, not a table file (CSV, TSV or Parquet)")
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(4096)
-    except OSError as exc:
-        raise InputError(f"cannot read '{path}': {exc.strerror or exc}") from None
-    if not head.strip():
-        raise InputError(f"file '{path}' is empty")
-    fmt = input_format
-    if fmt is None:
-        suffixes = [s.lower() for s in path.suffixes]
-        if suffixes and suffixes[-1] in (".gz", ".bz2", ".zst") and len(suffixes) > 1:
-            suffixes = suffixes[:-1]
-        fmt = _EXT.get(suffixes[-1]) if suffixes else None
-        if head[:4] == PARQUET_MAGIC:
-            fmt = "parquet"
-        elif fmt is None or fmt == "parquet":
-            fmt = _sniff_text(head)
-    return TableSource(label=str(path), fmt=fmt, path=path)
+        head = data[:65536]
+        fmt = input_format or ("parquet" if data[:4] == PARQUET_MAGIC else _sniff_text(head))
+        src = TableSource(label="-", fmt=fmt, data=data)
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise InputError(f"file not found: '{path}'")
+        if path.is_dir():
+            raise InputError(f"'{path}' is a folder, not a table file (CSV, TSV or Parquet)")
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(65536)
+        except OSError as exc:
+            raise InputError(f"cannot read '{path}': {exc.strerror or exc}") from None
+        if not head.strip():
+            raise InputError(f"file '{path}' is empty")
+        fmt = input_format
+        if fmt is None:
+            suffixes = [s.lower() for s in path.suffixes]
+            if suffixes and suffixes[-1] in (".gz", ".bz2", ".zst") and len(suffixes) > 1:
+                suffixes = suffixes[:-1]
+            fmt = _EXT.get(suffixes[-1]) if suffixes else None
+            if head[:4] == PARQUET_MAGIC:
+                fmt = "parquet"
+            elif fmt is None or fmt == "parquet":
+                fmt = _sniff_text(head)
+        src = TableSource(label=str(path), fmt=fmt, path=path)
+    if src.fmt != "parquet":
+        _decide_layout(src, head, opts)
+    return src
 
 
 def _sniff_text(head: bytes) -> str:
@@ -83,15 +126,71 @@ def _sniff_text(head: bytes) -> str:
     return "tsv" if b"\t" in first and b"," not in first else "csv"
 
 
-def _csv_options(fmt: str):
+def _lines(head: bytes) -> list[str]:
+    text = head.decode("utf-8", errors="replace")
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if len(head) >= 65536 and lines:  # the last line may be cut off
+        lines = lines[:-1]
+    return lines[:_SNIFF_LINES]
+
+
+def _unquoted(line: str) -> str:
+    """The line with quoted fields blanked out, so delimiters inside quotes do not count."""
+    return re.sub(r'"[^"]*"', '""', line)
+
+
+def sniff_delimiter(lines: list[str]) -> str | None:
+    """The delimiter found the same (non-zero) number of times on every sniffed line, the
+    most frequent such one; None when no candidate is consistent."""
+    if not lines:
+        return None
+    best, best_count = None, 0
+    for d in DELIMITERS:
+        counts = {_unquoted(ln).count(d) for ln in lines}
+        if len(counts) == 1:
+            (c,) = counts
+            if c > best_count:
+                best, best_count = d, c
+    return best
+
+
+def _decide_layout(src: TableSource, head: bytes, opts: CsvOptions) -> None:
+    """Fill in sep/decimal/thousands from the options, else from the data, with notes."""
+    lines = _lines(head)
+    default = "\t" if src.fmt == "tsv" else ","
+    if opts.sep is not None:
+        src.sep = opts.sep
+    else:
+        found = sniff_delimiter(lines)
+        if found is not None and found != default:
+            src.sep = found
+            src.notes.append(f"field separator {found!r} detected; pass --sep {found!r} to "
+                             "say so explicitly")
+        else:
+            src.sep = default
+    if opts.decimal is not None:
+        src.decimal = opts.decimal
+    elif src.sep != ",":
+        fields = [f for ln in lines[1:] for f in _unquoted(ln).split(src.sep)]
+        if fields and sum(bool(_DECIMAL_COMMA.match(f)) for f in fields) >= 1 and not any(
+            re.match(r"^\s*-?\d*\.\d+\s*$", f) for f in fields
+        ):
+            src.decimal = ","
+            src.notes.append(
+                f"decimal commas detected (European layout): read as --sep {src.sep!r} "
+                "--decimal ','; pass both to say so explicitly"
+            )
+    src.thousands = opts.thousands
+
+
+def _csv_options(src: TableSource):
     from pyarrow import csv
 
-    parse = csv.ParseOptions(delimiter="\t" if fmt == "tsv" else ",")
-    return csv, parse
+    return csv, csv.ParseOptions(delimiter=src.sep)
 
 
 def read_columns_names(src: TableSource) -> list[str]:
-    """The table's column names, reading only the header/schema."""
+    """The table's column names, reading only the header/schema (duplicates kept)."""
     import pyarrow as pa
 
     try:
@@ -99,15 +198,29 @@ def read_columns_names(src: TableSource) -> list[str]:
             import pyarrow.parquet as pq
 
             return list(pq.ParquetFile(src.open()).schema_arrow.names)
-        csv, parse = _csv_options(src.fmt)
+        csv, parse = _csv_options(src)
         reader = csv.open_csv(
-            src.open(), parse_options=parse, read_options=csv.ReadOptions(block_size=1 << 16)
+            src.open(), parse_options=parse, read_options=csv.ReadOptions(block_size=1 << 16),
+            convert_options=csv.ConvertOptions(decimal_point=src.decimal),
         )
         names = list(reader.schema.names)
         reader.close()
         return names
     except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
         raise _malformed(src, exc) from None
+
+
+def check_unique(names: list[str], selected: list[str]) -> None:
+    """Refuse (exit 2) when a selected column's name appears more than once in the header:
+    which of the two would be read is arbitrary, and the other would vanish silently."""
+    seen: dict[str, list[int]] = {}
+    for i, n in enumerate(names, 1):
+        seen.setdefault(n, []).append(i)
+    dup = [(n, seen[n]) for n in dict.fromkeys(selected) if len(seen.get(n, [])) > 1]
+    if dup:
+        listing = "; ".join(f"'{n}' is column {' and '.join(map(str, pos))}" for n, pos in dup)
+        raise InputError(f"duplicate column names in the header: {listing}; rename them so "
+                         "every column has its own name")
 
 
 def read_selected(src: TableSource, columns: list[str], as_text: set[str]) -> "pa.Table":
@@ -119,11 +232,12 @@ def read_selected(src: TableSource, columns: list[str], as_text: set[str]) -> "p
             import pyarrow.parquet as pq
 
             return pq.read_table(src.open(), columns=columns)
-        csv, parse = _csv_options(src.fmt)
+        csv, parse = _csv_options(src)
         convert = csv.ConvertOptions(
             include_columns=columns,
             column_types={c: pa.string() for c in as_text},
             strings_can_be_null=True,
+            decimal_point=src.decimal,
         )
         return csv.read_csv(src.open(), parse_options=parse, convert_options=convert)
     except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
@@ -133,5 +247,6 @@ def read_selected(src: TableSource, columns: list[str], as_text: set[str]) -> "p
 def _malformed(src: TableSource, exc: Exception) -> InputError:
     what = "Parquet file" if src.fmt == "parquet" else f"{src.fmt.upper()} input"
     msg = " ".join(str(exc).split())
-    hint = "" if src.fmt == "parquet" else " (check the delimiter and quoting, or pass --input-format)"
+    hint = "" if src.fmt == "parquet" else (
+        " (check the delimiter and quoting: --sep, or pass --input-format)")
     return InputError(f"malformed {what} '{src.label}': {msg}{hint}")

@@ -47,7 +47,8 @@ class PreparedData:
 
 @dataclass
 class EstimatorResult:
-    """One estimator's answer. ``mi`` is in nats (the report converts units) or None.
+    """One estimator's answer: ``mi`` in ``unit`` (estimators compute in nats; ``mitool.estimate``
+    converts every amount of information, details included, to the report's unit) or None.
 
     ``mi`` is None exactly when the estimator does not apply (``applicable`` False, with
     ``reason``). ``details`` holds estimator-specific fields that go into the JSON as-is.
@@ -61,3 +62,4 @@ class EstimatorResult:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    unit: str = "nats"

@@ -19,9 +19,24 @@ from mitool.errors import UsageError
 JITTER = 1e-10
 
 
+def prescale(a: np.ndarray) -> np.ndarray:
+    """Scale each column by a power of two so its largest magnitude lies in [0.5, 1).
+
+    Exact in floating point (only the exponent changes), and it keeps the squares inside
+    ``std`` from overflowing (values near 1e300) or underflowing (near 1e-300), after which
+    the tie-breaking jitter would swamp the data. MI does not change under scaling.
+    """
+    a = np.asarray(a, dtype=np.float64)  # (n, d)
+    if a.size == 0:
+        return a
+    m = np.abs(a).max(axis=0)  # (d,)
+    exp = np.frexp(np.where(m > 0, m, 1.0))[1]
+    return np.ldexp(a, -exp[None, :]) if np.any(exp != 0) else a
+
+
 def standardise(a: np.ndarray, rng: np.random.Generator, jitter: bool = True) -> np.ndarray:
     """Centre and scale each column to unit variance, then add tiny noise against ties."""
-    a = np.asarray(a, dtype=np.float64)  # (n, d)
+    a = prescale(a)  # (n, d)
     std = a.std(axis=0)
     std[std == 0] = 1.0
     z = (a - a.mean(axis=0)) / std
@@ -150,13 +165,6 @@ def mixed_mi(
         - np.mean(digamma(m_all))
     )
     return max(0.0, mi) if clip else mi
-
-
-def discrete_mi(a: np.ndarray, b: np.ndarray) -> float:
-    """Plug-in I(A;B) in nats for two discrete label vectors (contingency table)."""
-    from sklearn.metrics import mutual_info_score
-
-    return max(0.0, float(mutual_info_score(np.asarray(a).ravel(), np.asarray(b).ravel())))
 
 
 def joint_codes(cols: np.ndarray) -> np.ndarray:

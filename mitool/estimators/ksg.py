@@ -6,7 +6,8 @@ import time
 
 from mitool.errors import UsageError
 from mitool.estimators.base import EstimatorResult, PreparedData
-from mitool.estimators.knn import copula_scores, discrete_mi, joint_codes, ksg_mi, mixed_mi
+from mitool.estimators.discrete import DEFAULT_CORRECTION, discrete_mi, plugin_mi
+from mitool.estimators.knn import copula_scores, joint_codes, ksg_mi, mixed_mi
 
 TRANSFORMS = ("standardize", "copula")
 
@@ -31,15 +32,17 @@ def ksg_statistic(
 ) -> tuple[float, str]:
     """(MI in nats, method) with the k-NN formula that fits the column types.
 
-    KSG for continuous X and Y; Ross's formula when one side is all discrete; the plug-in
-    (contingency) MI when both are. ``clip=False`` gives the raw value (permutation tests);
+    KSG for continuous X and Y; Ross's formula when one side is all discrete; the
+    contingency-table MI with Grassberger's bias correction when both are (the plug-in value
+    is biased up by about (R-1)(C-1)/(2N); see ``mitool.estimators.discrete``). ``clip=False`` gives the raw value (permutation tests);
     ``transform="copula"`` maps continuous columns to normal scores first.
     """
     data = _transformed(data, transform)
     xd, yd = bool(data.x_discrete.all()), bool(data.y_discrete.all())
     if xd and yd:
-        return discrete_mi(joint_codes(data.x), joint_codes(data.y)), (
-            "plug-in MI of the contingency table (both sides discrete)"
+        mi = discrete_mi(joint_codes(data.x), joint_codes(data.y), DEFAULT_CORRECTION)
+        return (max(0.0, mi) if clip else mi), (
+            f"contingency-table MI, {DEFAULT_CORRECTION} bias correction (both sides discrete)"
         )
     if yd:
         return mixed_mi(data.x, joint_codes(data.y), k=k, seed=seed, clip=clip), (
@@ -68,7 +71,11 @@ def run_ksg(
     )
     if mixed_side:
         notes.append("discrete columns mixed with continuous ones are treated as continuous")
+    details = {"k": k, "method": method, "transform": transform, "mi_raw": mi_raw}
+    if data.x_discrete.all() and data.y_discrete.all():
+        details["mi_plugin"] = plugin_mi(joint_codes(data.x), joint_codes(data.y))
+        details["correction"] = DEFAULT_CORRECTION
     return EstimatorResult(
         "ksg", mi, time.perf_counter() - t0, notes=notes,
-        details={"k": k, "method": method, "transform": transform, "mi_raw": mi_raw},
+        details=details,
     )

@@ -38,6 +38,12 @@ def run_sklearn(data: PreparedData, k: int = 3, seed: int = 0) -> EstimatorResul
         target = target.astype(np.int64)
     else:
         fn, which = mutual_info_regression, "mutual_info_regression"
+    from mitool.estimators.knn import prescale
+
+    if not feat_disc:  # scikit-learn's own scaling overflows near 1e300 (MI is scale-free)
+        feature = prescale(feature)
+    if not targ_disc:
+        target = prescale(target[:, None])[:, 0]
     mi = fn(feature, target, discrete_features=[feat_disc], n_neighbors=k, random_state=seed)[0]
     return EstimatorResult(
         "sklearn", float(mi), time.perf_counter() - t0,

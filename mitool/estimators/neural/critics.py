@@ -32,16 +32,19 @@ class Encoder:
 
     discrete: np.ndarray  # (d,) bool
     levels: list[int]  # per discrete column: number of codes
-    mean: np.ndarray  # (d,) for continuous columns
+    mean: np.ndarray  # (d,) for continuous columns, after the power-of-two prescale
     scale: np.ndarray  # (d,)
     sorted_train: list[np.ndarray | None]  # copula only: sorted training values per column
     transform: str
+    exponent: np.ndarray | None = None  # (d,) power of two that brings each column near 1
 
     @classmethod
     def fit(cls, values: np.ndarray, discrete: np.ndarray, train_rows: np.ndarray,
             transform: str = "standardize") -> Encoder:
         discrete = np.asarray(discrete, dtype=bool)
-        train = values[train_rows]
+        m = np.abs(values).max(axis=0) if values.size else np.ones(values.shape[1])
+        exponent = np.frexp(np.where(m > 0, m, 1.0))[1]  # mean/std never overflow (1e300)
+        train = np.ldexp(values[train_rows], -exponent[None, :])
         levels = [int(values[:, j].max()) + 1 if discrete[j] else 0 for j in range(values.shape[1])]
         mean = train.mean(axis=0)
         scale = train.std(axis=0)
@@ -50,7 +53,7 @@ class Encoder:
             np.sort(train[:, j]) if (transform == "copula" and not discrete[j]) else None
             for j in range(values.shape[1])
         ]
-        return cls(discrete, levels, mean, scale, sorted_train, transform)
+        return cls(discrete, levels, mean, scale, sorted_train, transform, exponent)
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         """(n, d) raw values -> (n, width) float32 network input."""
@@ -60,8 +63,11 @@ class Encoder:
             if self.discrete[j]:
                 codes = col.astype(np.int64).clip(0, self.levels[j] - 1)
                 parts.append(np.eye(self.levels[j], dtype=np.float32)[codes])
-            elif self.sorted_train[j] is not None:
-                ref = self.sorted_train[j]
+                continue
+            if self.exponent is not None:
+                col = np.ldexp(col, -int(self.exponent[j]))  # the scale the fit saw
+            ref = self.sorted_train[j]
+            if ref is not None:
                 # mid-rank of each value among the training values, ties averaged
                 lo = np.searchsorted(ref, col, side="left")
                 hi = np.searchsorted(ref, col, side="right")

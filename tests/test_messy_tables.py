@@ -1,0 +1,175 @@
+"""Messy tables (files written by ``messy_tables.write_all``): every case gives the number the
+clean version of the same data gives, or a clean exit-2 error that names the problem."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from messy_tables import write_all
+
+import mitool
+from mitool.cli import app
+from mitool.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory):
+    return write_all(tmp_path_factory.mktemp("messy"))
+
+
+def ksg(data, x, y, **kw):
+    return mitool.estimate(data, x=x, y=y, estimators="ksg", **kw)
+
+
+@pytest.mark.parametrize("name", ["stray_token", "thousands", "european"])
+def test_text_numbers_read_as_the_clean_numbers(cases, name):
+    c = cases[name]
+    got, want = ksg(c.path, c.x, c.y), ksg(c.clean.reset_index(drop=True), c.x, c.y)
+    assert got.mi == pytest.approx(want.mi, abs=1e-9)
+    assert got.mi > 0.4  # the pair is dependent (0.51 nats): nothing fell back to categories
+    assert [col["kind"] for col in got.to_dict()["columns"]] == ["continuous", "continuous"]
+
+
+def test_stray_token_is_counted_and_shown(cases):
+    r = ksg(cases["stray_token"].path, "x", "y")
+    assert r.input.n_dropped == 1
+    assert any("1 of 500 cells are not numbers" in w and "'abc'" in w for w in r.warnings)
+    x = r.to_dict()["columns"][0]
+    assert (x["source"], x["n_unparsable"]) == ("text", 1)
+
+
+def test_layout_detection_says_which_flags(cases):
+    r = ksg(cases["european"].path, "x", "y")
+    assert any("--sep ';' --decimal ','" in w for w in r.warnings)
+    explicit = ksg(cases["european"].path, "x", "y", sep=";", decimal=",")
+    assert explicit.mi == r.mi and not any("--sep" in w for w in explicit.warnings)
+    t = ksg(cases["thousands"].path, "x", "y")
+    assert any("thousands separator ','" in w for w in t.warnings)
+
+
+def test_duplicate_header_is_refused_by_name(cases, runner):
+    c = cases["duplicate_header"]
+    with pytest.raises(InputError, match="'a' is column 1 and 3"):
+        ksg(c.path, "a", "b")
+    r = runner.invoke(app, ["pairs", str(c.path)])
+    assert r.exit_code == 2 and "duplicate column names" in r.stderr
+
+
+@pytest.mark.parametrize("name", ["huge", "tiny"])
+@pytest.mark.parametrize("est,transform", [("ksg", "standardize"), ("sklearn", "standardize"),
+                                           ("smile", "standardize"), ("smile", "copula"),
+                                           ("ksg", "copula")])
+def test_magnitudes_do_not_change_the_mi(cases, name, est, transform):
+    from mitool.estimators.config import NeuralConfig
+
+    c = cases[name]
+    cfg = NeuralConfig(steps=200)
+    got = mitool.estimate(c.path, c.x, c.y, est, neural=cfg, transform=transform)
+    want = mitool.estimate(c.clean, c.x, c.y, est, neural=cfg, transform=transform)
+    assert got.mi == pytest.approx(want.mi, abs=1e-6)
+    assert got.mi > 0.3
+
+
+@pytest.mark.parametrize("name", ["timestamp_parquet", "dates_iso"])
+def test_dates_are_seconds_since_epoch(cases, name):
+    c = cases[name]
+    got, want = ksg(c.path, c.x, c.y), ksg(c.clean, c.x, c.y)
+    assert want.mi > 0.5  # a strong trend
+    assert got.mi == pytest.approx(want.mi, abs=0.02 if name == "dates_iso" else 1e-9)
+    info = got.to_dict()["columns"][0]
+    assert info["kind"] == "continuous" and info["source"] in ("datetime", "date")
+    assert "seconds since 1970-01-01 UTC" in info["reason"]
+
+
+def test_unique_string_id_is_refused_with_the_fix(cases, runner):
+    c = cases["ids"]
+    with pytest.raises(InputError, match="customer_id.*looks like an identifier"):
+        ksg(c.path, "customer_id", "target")
+    r = runner.invoke(app, ["estimate", str(c.path), "--x", "customer_id", "--y", "amount",
+                            "-e", "ksg"])
+    assert r.exit_code == 2
+    assert "'customer_id' cannot be used as a category" in r.stderr and r.stdout == ""
+
+
+def test_numeric_ids_the_leakage_gate_tells_leaks_from_noise(cases, runner):
+    """README: an identifier must carry (almost) no information about the target, confidently."""
+    path = str(cases["ids"].path)
+    base = ["estimate", path, "--y", "target", "-e", "ksg", "--discrete", "{id}",
+            "--fail-above", "0.02", "--gate-on", "ci", "--unit", "bits", "--format", "json"]
+    runs = {}
+    for col in ("random_id", "leaky_id"):
+        args = [a.replace("{id}", col) for a in base[:2]] + ["--x", col] + [
+            a.replace("{id}", col) for a in base[2:]]
+        runs[col] = runner.invoke(app, args)
+    ok, leak = runs["random_id"], runs["leaky_id"]
+    assert ok.exit_code == 0, ok.output
+    assert leak.exit_code == 3, leak.output
+    doc_ok, doc_leak = json.loads(ok.stdout), json.loads(leak.stdout)
+    assert doc_ok["results"][0]["ci_high"] <= 0.02
+    assert doc_leak["mi"] > 0.1
+    # --discrete on a column with one level per row is overridden, and the report says why
+    assert any("treated as numeric" in w for w in doc_ok["warnings"])
+    assert doc_ok["columns"][0]["kind"] == "continuous"
+
+
+def test_float_codes_get_the_discrete_hint(cases):
+    c = cases["float_codes"]
+    r = ksg(c.path, c.x, c.y)
+    assert any("--discrete occupation" in w for w in r.warnings)
+    p = mitool.pairs(c.path)
+    assert any("--discrete occupation" in w for w in p.warnings)
+
+
+def test_pairs_finishes_around_empty_and_constant_columns(cases):
+    r = mitool.pairs(cases["holes"].path)
+    assert {s["column"] for s in r.skipped} == {"empty", "flat"}
+    assert any("'empty' (empty or all missing)" in w for w in r.warnings)
+    top = r.scores[0]
+    assert (top.x, top.y) == ("x", "y") and top.mi > 0.4
+    # the nearly empty column's pairs have no estimate, and sort last
+    assert [s.mi is None for s in r.scores] == [False] + [True] * (len(r.scores) - 1)
+    assert all("nearly_empty" in (s.x, s.y) for s in r.scores[1:])
+
+
+def test_estimate_names_the_all_missing_column(cases):
+    with pytest.raises(InputError, match="'empty' hold no values"):
+        ksg(cases["holes"].path, "empty", "y")
+
+
+def test_independent_categories_do_not_top_the_screen(cases):
+    c = cases["categories"]
+    r = mitool.pairs(c.path)
+    top = r.scores[0]
+    assert {top.x, top.y} == {"u", "v"}
+    cat = next(s for s in r.scores if {s.x, s.y} == {"shop", "colour"})
+    assert cat.mi < 0.08  # the plug-in gives 0.53 here
+    e = mitool.estimate(c.path, "shop", "colour", "ksg", bootstrap=50).result("ksg")
+    assert e.details["mi_plugin"] > 0.4
+    assert e.details["ci_low"] == 0.0  # the interval covers the true 0
+
+
+def test_pairs_top_applies_to_every_format(cases, runner):
+    path = str(cases["categories"].path)
+    for fmt in ("json", "csv", "table"):
+        r = runner.invoke(app, ["pairs", path, "--top", "2", "-f", fmt])
+        assert r.exit_code == 0, r.output
+        if fmt == "json":
+            assert len(json.loads(r.stdout)["pairs"]) == 2
+        elif fmt == "csv":
+            assert len(r.stdout.strip().splitlines()) == 3
+        else:
+            assert "top 2 shown" in r.stdout
+
+
+def test_dataframe_with_integer_column_names():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(500, 3))
+    a[:, 1] += a[:, 0]
+    import pandas as pd
+
+    r = mitool.estimate(pd.DataFrame(a), x=0, y=1, estimators="ksg")
+    assert r.x == ["0"] and r.y == ["1"] and r.mi > 0.2
+    r2 = mitool.estimate(pd.DataFrame(a), x=[0, 2], y=1, estimators="ksg")
+    assert r2.x == ["0", "2"]

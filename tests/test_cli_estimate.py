@@ -229,3 +229,18 @@ def test_cuda_without_gpu_is_usage_error(runner, gauss_csv):
         assert code == 0 and json.loads(out)["results"][0]["device"].startswith("cuda")
     else:
         assert code == 2 and "CUDA is not available" in err
+
+
+def test_table_at_80_columns_keeps_numbers_whole(runner, gauss_csv, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("TERMINAL_WIDTH", "80")
+    r = runner.invoke(app, ["estimate", str(gauss_csv), "--x", "x", "--y", "y", "-e",
+                            "ksg,sklearn", "--bootstrap", "20", "--permutations", "20"])
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    row = next(line for line in lines if line.startswith("│ ksg"))
+    import re
+
+    assert re.search(r"│ +0\.\d{4} │", row)  # the MI on one line
+    assert re.search(r"\[0\.\d{3}, 0\.\d{3}\]", row)  # the interval on one line

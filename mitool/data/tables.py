@@ -176,9 +176,10 @@ def _decide_layout(src: TableSource, head: bytes, opts: CsvOptions) -> None:
             re.match(r"^\s*-?\d*\.\d+\s*$", f) for f in fields
         ):
             src.decimal = ","
+            src.notes = [n for n in src.notes if not n.startswith("field separator")]
             src.notes.append(
-                f"decimal commas detected (European layout): read as --sep {src.sep!r} "
-                "--decimal ','; pass both to say so explicitly"
+                f"European layout detected ({src.sep!r} between fields, ',' as the decimal "
+                f"mark): read as --sep {src.sep!r} --decimal ','; pass both to say so explicitly"
             )
     src.thousands = opts.thousands
 

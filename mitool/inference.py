@@ -62,6 +62,10 @@ def _statistic(
         from mitool.estimators.ksg import ksg_statistic
 
         return lambda d, s: ksg_statistic(d, k=k, seed=s, clip=False, transform=transform)[0]
+    if name == "gcmi":
+        from mitool.estimators.gcmi import gcmi_value
+
+        return lambda d, s: gcmi_value(d)
     from mitool.estimators.sklearn_mi import run_sklearn
 
     return lambda d, s: run_sklearn(d, k=k, seed=s).mi
@@ -80,11 +84,10 @@ def knn_permutation(
         null.append(stat(data.with_y(data.y[rng.permutation(data.n)]), seed))
         if progress is not None:
             progress(i + 1, n_perm, {"stage": f"{name} permutations"})
-    scheme = (
-        "re-estimated with Y shuffled against X; raw (unclipped) KSG statistic"
-        if name == "ksg"
-        else "re-estimated with Y shuffled against X (scikit-learn clips at 0: conservative)"
-    )
+    scheme = {
+        "ksg": "re-estimated with Y shuffled against X; raw (unclipped) KSG statistic",
+        "gcmi": "re-estimated with Y shuffled against X; raw (unclipped) gcmi statistic",
+    }.get(name, "re-estimated with Y shuffled against X (scikit-learn clips at 0: conservative)")
     return {**null_summary(observed, null), "statistic": observed, "permutation_scheme": scheme}
 
 

@@ -8,7 +8,8 @@ from mitool.estimators.config import NeuralConfig
 
 NEURAL = ("mine", "mine-biased", "jsd", "nwj", "infonce", "smile")
 KNN = ("ksg", "sklearn")
-ALL = NEURAL + KNN
+CLOSED_FORM = ("gcmi",)
+ALL = NEURAL + KNN + CLOSED_FORM
 HEADLINE = "smile"  # most tasks within tolerance in benchmarks/accuracy.py (docs/benchmarks.md)
 DEFAULT = (HEADLINE, "ksg", "sklearn")
 
@@ -66,6 +67,10 @@ def run_estimator(
         from mitool.estimators.sklearn_mi import run_sklearn
 
         return run_sklearn(data, k=k, seed=seed)
+    if name == "gcmi":
+        from mitool.estimators.gcmi import run_gcmi
+
+        return run_gcmi(data)
     if name in NEURAL:
         from mitool.estimators.neural import estimate_neural
 
@@ -77,6 +82,6 @@ def run_estimator(
 
 
 __all__ = [
-    "ALL", "DEFAULT", "HEADLINE", "KNN", "NEURAL", "EstimatorResult", "NeuralConfig",
+    "ALL", "CLOSED_FORM", "DEFAULT", "HEADLINE", "KNN", "NEURAL", "EstimatorResult", "NeuralConfig",
     "PreparedData", "parse_estimators", "run_estimator",
 ]

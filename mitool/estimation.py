@@ -30,6 +30,7 @@ _INFO_KEYS = {
     "mi", "ci_low", "ci_high", "ceiling", "spread", "stderr", "null_mean", "null_p95",
     "null_mi", "train", "validation", "readout_mi", "bias", "statistic", "mi_raw", "dv", "nwj",
     "ci_runs", "smile", "infonce", "mi_plugin", "null_mi_raw", "ci_bias_allowance",
+    "permutation_statistic",
 }
 
 
@@ -233,6 +234,7 @@ def estimate(
     sep: str | None = None,
     decimal: str | None = None,
     thousands: str | None = None,
+    neighbours: str = "auto",
 ) -> EstimateResult:
     """Estimate I(X;Y) between two sets of columns of a table.
 
@@ -246,6 +248,7 @@ def estimate(
     unchanged by it) for ksg and the neural estimators alike. None: plain KSG, and the neural
     estimators use ``neural.transform`` (their default, chosen by benchmark).
     ``sep``/``decimal``/``thousands``: CSV layout (None: detected; see ``mitool.data.tables``).
+    ``neighbours``: ksg's neighbour search, auto (by dimension), kdtree or brute.
     """
     t0 = time.perf_counter()
     if unit not in UNITS:
@@ -253,6 +256,9 @@ def estimate(
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         raise UsageError(f"--k must be a positive integer, got {k}")
     names = parse_estimators(estimators)
+    from mitool.estimators.neighbours import choose_method
+
+    choose_method(1, 1, neighbours)  # validates the name
     for opt, val in (("--permutations", permutations), ("--bootstrap", bootstrap)):
         if not isinstance(val, int) or val < 0:
             raise UsageError(f"{opt} must be a non-negative integer, got {val}")
@@ -310,7 +316,7 @@ def estimate(
         for name in names:
             r = run_estimator(
                 name, data_, k=k, seed=seed, neural=cfg, progress=progress,
-                permutations=permutations, knn_transform=knn_transform,
+                permutations=permutations, knn_transform=knn_transform, knn_search=neighbours,
             )
             attach_inference(r, data_, k, seed, permutations, bootstrap, neural=cfg,
                              progress=progress)

@@ -195,7 +195,8 @@ def attach_inference(
         result.details.pop("null_mi", None)
         null = result.details.pop("null_mi_raw", None)
         if permutations and null is not None:
-            observed = result.details.get("mi_raw", result.mi)
+            observed = result.details.get("permutation_statistic",
+                                          result.details.get("mi_raw", result.mi))
             result.details.update(null_summary(observed, null))
             _warn_nonfinite(result)
         if bootstrap:

@@ -116,3 +116,31 @@ def test_ksg_reports_its_raw_value_beside_the_clipped_one():
     d = synthetic.gaussian(400, 1, 1, mi=0.5, seed=5)
     r = mitool.estimate(d.to_frame(), "x", "y", "ksg").result("ksg")
     assert r.details["mi_raw"] == r.mi > 0.3
+
+
+@pytest.mark.parametrize("dx,dy", [(1, 1), (2, 3), (8, 8)])
+def test_brute_force_and_kdtree_give_identical_answers(dx, dy):
+    d = synthetic.gaussian(1500, dx, dy, mi=0.8, seed=dx + dy) if dx == dy else None
+    if d is None:
+        rng = np.random.default_rng(3)
+        x = rng.normal(size=(1500, dx))
+        y = x[:, :1] + rng.normal(size=(1500, dy))
+    else:
+        x, y = d.x, d.y
+    a = ksg_mi(x, y, k=3, seed=1, clip=False, search="kdtree")
+    b = ksg_mi(x, y, k=3, seed=1, clip=False, search="brute")
+    assert a == b  # the same distances and strict counts, bit for bit
+    labels = (x[:, 0] > 0).astype(int) + (x[:, -1] > 1)
+    assert mixed_mi(y, labels, search="kdtree", clip=False) == mixed_mi(
+        y, labels, search="brute", clip=False)
+
+
+def test_the_search_is_chosen_by_dimension_and_reported():
+    import mitool
+
+    lo = synthetic.gaussian(800, 2, 2, mi=0.5, seed=0)
+    hi = synthetic.gaussian(800, 10, 10, mi=0.5, seed=0)
+    r_lo = mitool.estimate(lo.to_frame(), "x*", "y*", "ksg").result("ksg")
+    r_hi = mitool.estimate(hi.to_frame(), "x*", "y*", "ksg").result("ksg")
+    assert r_lo.details["neighbour_search"] == "kdtree"
+    assert r_hi.details["neighbour_search"] == "brute"

@@ -54,15 +54,17 @@ def run_estimator(
     progress: ProgressCallback | None = None,
     permutations: int = 0,
     knn_transform: str = "standardize",
+    knn_search: str = "auto",
 ) -> EstimatorResult:
     """Run one estimator by name (heavy modules are imported only when used).
 
-    ``knn_transform`` applies to ``ksg``; the neural estimators read ``neural.transform``.
+    ``knn_transform`` and ``knn_search`` (the neighbour search: auto, kdtree or brute) apply
+    to ``ksg``; the neural estimators read ``neural.transform``.
     """
     if name == "ksg":
         from mitool.estimators.ksg import run_ksg
 
-        return run_ksg(data, k=k, seed=seed, transform=knn_transform)
+        return run_ksg(data, k=k, seed=seed, transform=knn_transform, search=knn_search)
     if name == "sklearn":
         from mitool.estimators.sklearn_mi import run_sklearn
 

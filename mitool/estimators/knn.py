@@ -4,17 +4,23 @@ KSG algorithm 1 with the max-norm, for multi-dimensional X and Y:
     I = ψ(k) + ψ(N) − ⟨ψ(n_x + 1) + ψ(n_y + 1)⟩
 where ε_i is the distance to the k-th neighbour of point i in the joint space and n_x(i),
 n_y(i) count the points strictly closer than ε_i in each marginal space. KD-trees make it
-O(N log N) in low dimension. Columns are standardised and jittered (seeded) so that ties,
-which break the estimator, have probability zero.
+O(N log N) in low dimension; blocked brute force takes over in high dimension
+(``mitool.estimators.neighbours``). Columns are standardised and jittered (seeded) so that
+ties, which break the estimator, have probability zero.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 from scipy.special import digamma
 
 from mitool.errors import UsageError
+from mitool.estimators.neighbours import (
+    choose_method,
+    count_within,
+    ksg_search_brute,
+    kth_distance,
+)
 
 JITTER = 1e-10
 
@@ -59,7 +65,8 @@ def copula_scores(a: np.ndarray) -> np.ndarray:
     return ndtri(rankdata(a, axis=0) / (n + 1))
 
 
-def _strict_counts(points: np.ndarray, radii: np.ndarray) -> np.ndarray:
+def _strict_counts(points: np.ndarray, radii: np.ndarray, search: str = "kdtree"
+                   ) -> np.ndarray:
     """For each point, how many *other* points lie strictly within its radius (max-norm).
 
     One dimension needs no tree: two binary searches in the sorted values count the points
@@ -70,9 +77,7 @@ def _strict_counts(points: np.ndarray, radii: np.ndarray) -> np.ndarray:
     """
     if points.shape[1] == 1:
         return _strict_counts_1d(points[:, 0], radii)
-    tree = cKDTree(points)
-    r = np.nextafter(radii, 0)  # strict inequality
-    return tree.query_ball_point(points, r, p=np.inf, return_length=True, workers=-1) - 1
+    return count_within(points, radii, search)
 
 
 def _strict_counts_1d(p: np.ndarray, radii: np.ndarray) -> np.ndarray:
@@ -102,12 +107,14 @@ def _check_k(k: int, n: int) -> None:
 
 
 def ksg_mi(
-    x: np.ndarray, y: np.ndarray, k: int = 3, seed: int = 0, clip: bool = True
+    x: np.ndarray, y: np.ndarray, k: int = 3, seed: int = 0, clip: bool = True,
+    search: str = "auto",
 ) -> float:
     """KSG (algorithm 1, max-norm) estimate of I(X;Y) in nats for continuous X (n,dx), Y (n,dy).
 
     Clipped at 0 by default (negative values mean "none"); permutation tests use the raw,
-    unclipped value so that the statistic has no ties at 0.
+    unclipped value so that the statistic has no ties at 0. ``search``: the neighbour search
+    (``mitool.estimators.neighbours``; identical answers, different speed).
     """
     x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
     y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
@@ -115,17 +122,21 @@ def ksg_mi(
     _check_k(k, n)
     rng = np.random.default_rng(seed)
     xs, ys = standardise(x, rng), standardise(y, rng)
-    joint = np.hstack([xs, ys])
-    # (n,) distance to the k-th neighbour, self excluded (query k+1 including self)
-    eps = cKDTree(joint).query(joint, k=[k + 1], p=np.inf, workers=-1)[0][:, 0]
-    nx = _strict_counts(xs, eps)
-    ny = _strict_counts(ys, eps)
+    method = choose_method(n, xs.shape[1] + ys.shape[1], search)
+    if method == "brute":
+        eps, nx, ny = ksg_search_brute(xs, ys, k)
+    else:
+        # (n,) distance to the k-th neighbour, self excluded (query k+1 including self)
+        eps = kth_distance(np.hstack([xs, ys]), k, "kdtree")
+        nx = _strict_counts(xs, eps, method)
+        ny = _strict_counts(ys, eps, method)
     mi = float(digamma(k) + digamma(n) - np.mean(digamma(nx + 1) + digamma(ny + 1)))
     return max(0.0, mi) if clip else mi
 
 
 def mixed_mi(
-    x: np.ndarray, labels: np.ndarray, k: int = 3, seed: int = 0, clip: bool = True
+    x: np.ndarray, labels: np.ndarray, k: int = 3, seed: int = 0, clip: bool = True,
+    search: str = "auto",
 ) -> float:
     """I(X;C) for continuous X (n,dx) and a discrete label C (n,) (Ross 2014), max-norm.
 
@@ -139,6 +150,7 @@ def mixed_mi(
     _check_k(k, n)
     rng = np.random.default_rng(seed)
     xs = standardise(x, rng)
+    method = choose_method(n, xs.shape[1], search)
     radius = np.empty(n)
     k_all = np.empty(n)
     counts = np.empty(n)
@@ -148,7 +160,7 @@ def mixed_mi(
         if c > 1:
             kk = min(k, c - 1)
             pts = xs[mask]
-            radius[mask] = cKDTree(pts).query(pts, k=[kk + 1], p=np.inf, workers=-1)[0][:, 0]
+            radius[mask] = kth_distance(pts, kk, method)
             k_all[mask] = kk
         counts[mask] = c
     keep = counts > 1
@@ -156,10 +168,7 @@ def mixed_mi(
     if n_keep == 0:
         return 0.0
     xs, radius, k_all, counts = xs[keep], radius[keep], k_all[keep], counts[keep]
-    m_all = cKDTree(xs).query_ball_point(
-        xs, np.nextafter(radius, 0), p=np.inf, return_length=True, workers=-1
-    )
-    m_all = np.maximum(m_all, 1)
+    m_all = np.maximum(count_within(xs, radius, method) + 1, 1)  # self included, as in Ross
     mi = float(
         digamma(n_keep) + np.mean(digamma(k_all)) - np.mean(digamma(counts))
         - np.mean(digamma(m_all))

@@ -8,6 +8,7 @@ from mitool.errors import UsageError
 from mitool.estimators.base import EstimatorResult, PreparedData
 from mitool.estimators.discrete import DEFAULT_CORRECTION, discrete_mi, plugin_mi
 from mitool.estimators.knn import copula_scores, joint_codes, ksg_mi, mixed_mi
+from mitool.estimators.neighbours import choose_method
 
 TRANSFORMS = ("standardize", "copula")
 
@@ -28,7 +29,7 @@ def _transformed(data: PreparedData, transform: str) -> PreparedData:
 
 def ksg_statistic(
     data: PreparedData, k: int = 3, seed: int = 0, clip: bool = True,
-    transform: str = "standardize",
+    transform: str = "standardize", search: str = "auto",
 ) -> tuple[float, str]:
     """(MI in nats, method) with the k-NN formula that fits the column types.
 
@@ -45,23 +46,37 @@ def ksg_statistic(
             f"contingency-table MI, {DEFAULT_CORRECTION} bias correction (both sides discrete)"
         )
     if yd:
-        return mixed_mi(data.x, joint_codes(data.y), k=k, seed=seed, clip=clip), (
+        return mixed_mi(data.x, joint_codes(data.y), k=k, seed=seed, clip=clip,
+                        search=search), (
             "k-NN for continuous X and discrete Y (Ross 2014)"
         )
     if xd:
-        return mixed_mi(data.y, joint_codes(data.x), k=k, seed=seed, clip=clip), (
+        return mixed_mi(data.y, joint_codes(data.x), k=k, seed=seed, clip=clip,
+                        search=search), (
             "k-NN for discrete X and continuous Y (Ross 2014)"
         )
-    return ksg_mi(data.x, data.y, k=k, seed=seed, clip=clip), "KSG algorithm 1, max-norm"
+    return (ksg_mi(data.x, data.y, k=k, seed=seed, clip=clip, search=search),
+            "KSG algorithm 1, max-norm")
+
+
+def neighbour_search(data: PreparedData, search: str = "auto") -> str | None:
+    """The neighbour search ``ksg`` uses on these columns (None: no search, both discrete)."""
+    xd, yd = bool(data.x_discrete.all()), bool(data.y_discrete.all())
+    if xd and yd:
+        return None
+    dims = data.x.shape[1] if yd else data.y.shape[1] if xd else data.x.shape[1] + data.y.shape[1]
+    return choose_method(data.n, dims, search)
 
 
 def run_ksg(
-    data: PreparedData, k: int = 3, seed: int = 0, transform: str = "standardize"
+    data: PreparedData, k: int = 3, seed: int = 0, transform: str = "standardize",
+    search: str = "auto",
 ) -> EstimatorResult:
     """The ``ksg`` estimator. Discrete columns mixed with continuous ones on the same side are
     treated as continuous (jitter breaks their ties), and the note says so."""
     t0 = time.perf_counter()
-    mi_raw, method = ksg_statistic(data, k=k, seed=seed, clip=False, transform=transform)
+    mi_raw, method = ksg_statistic(data, k=k, seed=seed, clip=False, transform=transform,
+                                   search=search)
     mi = max(0.0, mi_raw)  # a negative value means "no detectable dependence"
     notes = [method]
     if transform == "copula":
@@ -71,7 +86,8 @@ def run_ksg(
     )
     if mixed_side:
         notes.append("discrete columns mixed with continuous ones are treated as continuous")
-    details = {"k": k, "method": method, "transform": transform, "mi_raw": mi_raw}
+    details = {"k": k, "method": method, "transform": transform, "mi_raw": mi_raw,
+               "neighbour_search": neighbour_search(data, search)}
     if data.x_discrete.all() and data.y_discrete.all():
         details["mi_plugin"] = plugin_mi(joint_codes(data.x), joint_codes(data.y))
         details["correction"] = DEFAULT_CORRECTION

@@ -16,18 +16,22 @@ from scipy.special import ndtri
 
 CRITICS = ("concat", "separable")
 ACTIVATIONS = {"relu": nn.ReLU, "elu": nn.ELU, "gelu": nn.GELU, "tanh": nn.Tanh}
-TRANSFORMS = ("standardize", "copula")
+TRANSFORMS = ("standardize", "copula", "asinh", "copula+asinh")
 
 
 @dataclass
 class Encoder:
     """Column encoding fitted on the training rows only, then applied to every row.
 
-    Continuous columns are standardised with the training mean/sd (or, with
-    ``transform="copula"``, mapped through the training empirical CDF to standard-normal
-    quantiles: a monotone per-column map, so MI is unchanged). Discrete columns (integer
-    codes) are one-hot encoded; the number of levels is taken from all rows, which carries
-    no information about the dependence between X and Y.
+    Every map is a function of each column alone (monotone per column, so MI is unchanged):
+    ``standardize`` (training mean/sd), ``copula`` (training empirical CDF -> standard-normal
+    quantiles: heavy tails and odd margins stop hurting), ``asinh`` (asinh of the robustly
+    standardised value: tails kept, but on a log scale) and ``copula+asinh`` (both, two
+    inputs per column). ``radius`` adds one input per side, the log of the mean square of
+    the side's robustly standardised columns: a function of X (or Y) alone, so MI is
+    unchanged, that hands the critic dependence through a shared scale (Student-t) directly.
+    Discrete columns (integer codes) are one-hot encoded; the number of levels is taken from
+    all rows, which carries no information about the dependence between X and Y.
     """
 
     discrete: np.ndarray  # (d,) bool
@@ -37,10 +41,13 @@ class Encoder:
     sorted_train: list[np.ndarray | None]  # copula only: sorted training values per column
     transform: str
     exponent: np.ndarray | None = None  # (d,) power of two that brings each column near 1
+    center: np.ndarray | None = None  # (d,) median (robust standardisation for asinh/radius)
+    spread: np.ndarray | None = None  # (d,) IQR / 1.349, sd where that is 0
+    radius: bool = False
 
     @classmethod
     def fit(cls, values: np.ndarray, discrete: np.ndarray, train_rows: np.ndarray,
-            transform: str = "standardize") -> Encoder:
+            transform: str = "standardize", radius: bool = False) -> Encoder:
         discrete = np.asarray(discrete, dtype=bool)
         m = np.abs(values).max(axis=0) if values.size else np.ones(values.shape[1])
         exponent = np.frexp(np.where(m > 0, m, 1.0))[1]  # mean/std never overflow (1e300)
@@ -49,15 +56,29 @@ class Encoder:
         mean = train.mean(axis=0)
         scale = train.std(axis=0)
         scale = np.where(scale > 0, scale, 1.0)
+        q25, center, q75 = np.percentile(train, [25, 50, 75], axis=0)
+        spread = (q75 - q25) / 1.349
+        spread = np.where(spread > 0, spread, scale)
+        copula = transform in ("copula", "copula+asinh")
         sorted_train = [
-            np.sort(train[:, j]) if (transform == "copula" and not discrete[j]) else None
+            np.sort(train[:, j]) if (copula and not discrete[j]) else None
             for j in range(values.shape[1])
         ]
-        return cls(discrete, levels, mean, scale, sorted_train, transform, exponent)
+        use_radius = bool(radius and (~discrete).sum() >= 1)
+        return cls(discrete, levels, mean, scale, sorted_train, transform, exponent, center,
+                   spread, use_radius)
+
+    @property
+    def width(self) -> int:
+        """Number of network inputs this encoder produces."""
+        per = 2 if self.transform == "copula+asinh" else 1
+        return int(sum(self.levels[j] if self.discrete[j] else per
+                       for j in range(len(self.discrete))) + (1 if self.radius else 0))
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         """(n, d) raw values -> (n, width) float32 network input."""
         parts = []
+        robust = []
         for j in range(values.shape[1]):
             col = values[:, j]
             if self.discrete[j]:
@@ -66,6 +87,8 @@ class Encoder:
                 continue
             if self.exponent is not None:
                 col = np.ldexp(col, -int(self.exponent[j]))  # the scale the fit saw
+            r = (col - self.center[j]) / self.spread[j] if self.center is not None else col
+            robust.append(r)
             ref = self.sorted_train[j]
             if ref is not None:
                 # mid-rank of each value among the training values, ties averaged
@@ -73,9 +96,14 @@ class Encoder:
                 hi = np.searchsorted(ref, col, side="right")
                 u = (0.5 * (lo + hi) + 0.5) / (len(ref) + 1)
                 parts.append(ndtri(u).astype(np.float32)[:, None])
-            else:
+            elif self.transform == "standardize":
                 z = (col - self.mean[j]) / self.scale[j]
                 parts.append(z.astype(np.float32)[:, None])
+            if self.transform in ("asinh", "copula+asinh"):
+                parts.append(np.arcsinh(r).astype(np.float32)[:, None])
+        if self.radius and robust:
+            sq = np.mean(np.square(np.column_stack(robust)), axis=1)
+            parts.append(np.log(sq + 1e-3).astype(np.float32)[:, None])  # (n, 1)
         return np.concatenate(parts, axis=1)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -21,11 +22,13 @@ from mitool.estimators.base import EstimatorResult, PreparedData, ProgressCallba
 from mitool.estimators.config import NeuralConfig
 from mitool.estimators.neural.critics import Encoder, make_critic
 from mitool.estimators.neural.readouts import (
+    EVAL_BLOCK,
     REPORTED_READOUTS,
     SPREAD_GROUPS,
     evaluate,
     readout,
     readout_kind,
+    readout_plan,
     standard_error,
 )
 from mitool.estimators.neural.settings import (
@@ -34,8 +37,8 @@ from mitool.estimators.neural.settings import (
     resolve_critic,
     validate_config,
 )
-from mitool.estimators.neural.splits import effective_batch, split_rows, split_sizes
-from mitool.estimators.neural.training import train_critic
+from mitool.estimators.neural.splits import RowSplit, effective_batch, fold_splits
+from mitool.estimators.neural.training import TrainingRun, train_critic
 
 NEURAL_ESTIMATORS = ("mine", "mine-biased", "jsd", "nwj", "infonce", "smile")
 BOUND_NAMES = {
@@ -47,6 +50,8 @@ BOUND_NAMES = {
     "jsd": "Jensen-Shannon objective, KL readout",
 }
 CURVE_POINTS = 100
+VAL_ROWS = 4096  # validation readouts use at most this many rows (cost independent of N)
+PERMUTATION_ROWS = 20_000  # permutation nulls use at most this many held-out rows
 
 
 def _downsample(curve: list[dict], points: int = CURVE_POINTS) -> list[dict]:
@@ -86,14 +91,34 @@ def estimate_neural(
         torch.set_num_threads(old_threads)
 
 
-def _estimate(name, data, config, hidden, seed, device, threads, progress, permutations):
-    t_start = time.perf_counter()
-    sp = split_sizes(config, data.n)
-    parts = split_rows(sp, data.n, seed)
-    train_rows, val_rows, held_rows = parts.train, parts.validation, parts.heldout
+@dataclass
+class FoldResult:
+    """One critic: trained on some rows, read out on held-out rows it never saw."""
 
-    enc_x = Encoder.fit(data.x, data.x_discrete, train_rows, config.transform)
-    enc_y = Encoder.fit(data.y, data.y_discrete, train_rows, config.transform)
+    parts: RowSplit
+    mi_raw: float
+    spread: float
+    readouts: dict[str, float]
+    run: TrainingRun
+    total: int
+    batch: int
+    final_shifts: int
+    final_block: int
+    candidates: int  # InfoNCE: candidates per positive
+    val_used: int
+    warnings: list[str]
+    perm_rows: int = 0
+    perm_observed: float | None = None
+    null_raw: list[float] = field(default_factory=list)
+
+
+def _fold(name, data, config, hidden, seed, device, progress, permutations, parts: RowSplit,
+          stage: str) -> FoldResult:
+    """Train one critic on ``parts.train`` (early stopping on ``parts.validation``) and read
+    it out on ``parts.heldout``; with ``permutations``, also on shuffles of those rows."""
+    train_rows, val_rows, held_rows = parts.train, parts.validation, parts.heldout
+    enc_x = Encoder.fit(data.x, data.x_discrete, train_rows, config.transform, config.radius)
+    enc_y = Encoder.fit(data.y, data.y_discrete, train_rows, config.transform, config.radius)
     X = torch.from_numpy(enc_x(data.x)).to(device)  # (n, wx) float32
     Y = torch.from_numpy(enc_y(data.y)).to(device)  # (n, wy)
 
@@ -102,8 +127,14 @@ def _estimate(name, data, config, hidden, seed, device, threads, progress, permu
         return X[idx], Y[idx]
 
     x_tr, y_tr = rows(train_rows)
-    x_val, y_val = rows(val_rows)  # may be empty: then no early stopping
+    # validation readouts watch a fixed sample of at most VAL_ROWS rows: their cost must not
+    # grow with the table (may be empty: then no early stopping)
+    if val_rows.size > VAL_ROWS:
+        val_rows = np.sort(np.random.default_rng([seed, 17]).choice(val_rows, VAL_ROWS,
+                                                                    replace=False))
+    x_val, y_val = rows(val_rows)
     x_ho, y_ho = rows(held_rows)
+    n_ho = int(held_rows.size)
 
     torch.manual_seed(seed)
     critic_kind = resolve_critic(name, config)
@@ -113,25 +144,28 @@ def _estimate(name, data, config, hidden, seed, device, threads, progress, permu
     gen = torch.Generator(device=device).manual_seed(seed)
     eval_gen = torch.Generator(device=device)
 
-    batch = effective_batch(config, sp.n_train)
+    batch = effective_batch(config, int(train_rows.size))
     if config.epochs is not None:
-        total = max(1, math.ceil(config.epochs * sp.n_train / batch))
+        total = max(1, math.ceil(config.epochs * train_rows.size / batch))
     else:
         total = int(config.steps)
     kind = readout_kind(name, config)
     clip = config.smile_clip
 
-    def stats(x, y, shifts, eval_seed):
-        return evaluate(critic, x, y, separable, shifts, clip, eval_gen, eval_seed)
+    def stats(x, y, shifts, eval_seed, block=EVAL_BLOCK):
+        return evaluate(critic, x, y, separable, shifts, clip, eval_gen, eval_seed, block)
 
     def validate(step: int) -> float:
         return float(readout(kind, stats(x_val, y_val, config.eval_shifts, seed + step), clip))
 
+    def report(done, all_, fields):
+        if progress is not None:
+            progress(done, all_, {**fields, "stage": stage})
+
     warnings: list[str] = []
-    early_stopping = sp.n_val > 0  # never on the held-out rows (they give the estimate)
+    early_stopping = val_rows.size > 0  # never on the held-out rows (they give the estimate)
     run = train_critic(name, critic, x_tr, y_tr, validate if early_stopping else None, config,
-                       total, batch, separable, gen, progress)
-    steps_run = run.steps_run
+                       total, batch, separable, gen, report)
 
     if run.diverged_at is not None:
         if run.best_state is None:  # nothing finite to fall back to
@@ -147,38 +181,76 @@ def _estimate(name, data, config, hidden, seed, device, threads, progress, permu
     if run.best_state is not None:
         critic.load_state_dict(run.best_state)
 
-    # ---- final readout on the held-out rows only
-    st = stats(x_ho, y_ho, config.final_shifts, seed + 1_000_003)
+    # ---- final readout on the held-out rows only, within a fixed budget of scored pairs
+    final_shifts, final_block = readout_plan(n_ho, separable, config.final_shifts)
+    st = stats(x_ho, y_ho, final_shifts, seed + 1_000_003, final_block)
     mi_raw = float(readout(kind, st, clip))
     if not math.isfinite(mi_raw):
         raise TrainingDivergedError(
             f"{name}: the trained critic gives a non-finite estimate on the held-out rows; "
             f"lower --lr (now {config.lr}) or use --estimator jsd/smile"
         )
-    mi = max(0.0, mi_raw)
-    spread = standard_error(kind, st, clip)
-    readouts = {label: float(readout(k, st, clip))
-                for label, k in REPORTED_READOUTS[name].items()}
-
-    if name == "infonce":
-        candidates = float(st["cnt"].min()) + 1
-        ceiling = math.log(candidates)
-        ceiling_why = f"log of {int(candidates)} candidates per positive (InfoNCE)"
-    else:
-        ceiling = math.log(sp.n_heldout)
-        ceiling_why = f"log of {sp.n_heldout} held-out rows (DV-type bound)"
-    near_ceiling = mi > ceiling - 1.0
-
-    null_mi: list[float] = []
-    null_raw: list[float] = []
+    out = FoldResult(
+        parts=parts, mi_raw=mi_raw, spread=standard_error(kind, st, clip),
+        readouts={label: float(readout(k, st, clip))
+                  for label, k in REPORTED_READOUTS[name].items()},
+        run=run, total=total, batch=batch, final_shifts=final_shifts, final_block=final_block,
+        candidates=int(st["cnt"].min()) + 1, val_used=int(val_rows.size), warnings=warnings,
+    )
     if permutations:
+        # the test compares the readout with readouts on shuffled held-out rows; on a big
+        # table both use the same fixed sample of PERMUTATION_ROWS held-out rows
+        cap = max(2, PERMUTATION_ROWS // max(1, config.folds))
+        xp, yp, out.perm_rows, out.perm_observed = x_ho, y_ho, n_ho, mi_raw
+        if n_ho > cap:
+            pick = torch.from_numpy(np.sort(np.random.default_rng([seed, 23]).choice(
+                n_ho, cap, replace=False))).to(device)
+            xp, yp, out.perm_rows = x_ho[pick], y_ho[pick], cap
+        p_shifts, p_block = readout_plan(out.perm_rows, separable, config.final_shifts)
+        if out.perm_rows < n_ho:
+            out.perm_observed = float(readout(kind, stats(xp, yp, p_shifts, seed + 1_000_003,
+                                                          p_block), clip))
         pgen = torch.Generator(device=device).manual_seed(seed + 7919)
         for p in range(permutations):
-            perm = torch.randperm(sp.n_heldout, generator=pgen, device=device)
-            stp = stats(x_ho, y_ho[perm], config.final_shifts, seed + 2_000_003 + p)
-            v = float(readout(kind, stp, clip))
-            null_raw.append(v)  # non-finite draws count as >= observed in the p-value
-            null_mi.append(max(0.0, v) if math.isfinite(v) else v)
+            perm = torch.randperm(out.perm_rows, generator=pgen, device=device)
+            stp = stats(xp, yp[perm], p_shifts, seed + 2_000_003 + p, p_block)
+            out.null_raw.append(float(readout(kind, stp, clip)))  # non-finite: >= observed
+    return out
+
+
+def _estimate(name, data, config, hidden, seed, device, threads, progress, permutations):
+    t_start = time.perf_counter()
+    splits = fold_splits(config, data.n, seed)
+    k = len(splits)
+    folds = [
+        _fold(name, data, config, hidden, seed + 1009 * f, device, progress, permutations,
+              parts, name if k == 1 else f"{name} fold {f + 1}/{k}")
+        for f, parts in enumerate(splits)
+    ]
+    first = folds[0]
+    # pool the folds: each is an independent held-out estimate, weighted by its rows
+    w = np.array([f.parts.heldout.size for f in folds], dtype=np.float64)
+    w = w / w.sum()
+    mi_raw = float(np.dot(w, [f.mi_raw for f in folds]))
+    spread = float(np.sqrt(np.sum((w * np.array([f.spread for f in folds])) ** 2)))
+    readouts = {label: float(np.dot(w, [f.readouts[label] for f in folds]))
+                for label in first.readouts}
+    mi = max(0.0, mi_raw)
+    n_heldout = int(sum(f.parts.heldout.size for f in folds))
+    warnings = list(dict.fromkeys(wn for f in folds for wn in f.warnings))
+    early_stopping = first.val_used > 0
+    steps_run = first.run.steps_run
+
+    if name == "infonce":
+        candidates = min(f.candidates for f in folds)
+        ceiling = math.log(candidates)
+        ceiling_why = f"log of {candidates} candidates per positive (InfoNCE)"
+    else:
+        smallest = int(min(f.parts.heldout.size for f in folds))
+        ceiling = math.log(smallest)
+        ceiling_why = (f"log of {smallest} held-out rows (DV-type bound)" if k == 1 else
+                       f"log of {smallest} held-out rows per fold (DV-type bound)")
+    near_ceiling = mi > ceiling - 1.0
 
     # ---- warnings
     if near_ceiling:
@@ -187,12 +259,13 @@ def _estimate(name, data, config, hidden, seed, device, threads, progress, permu
             "the true MI may be higher" + (": more rows raise the ceiling" if name != "infonce"
                                             else ": use a DV-type estimator")
         )
-    converged = run.stopped_early or (
-        run.best_step <= steps_run - config.patience * config.eval_every)
-    if early_stopping and run.diverged_at is None and not converged:
+    unconverged = [f for f in folds if f.val_used > 0 and f.run.diverged_at is None
+                   and not (f.run.stopped_early or f.run.best_step
+                            <= f.run.steps_run - config.patience * config.eval_every)]
+    if unconverged:
         warnings.append(
-            f"training did not converge in {steps_run} steps (validation estimate still rising "
-            f"at the end); raise --steps or --lr"
+            f"training did not converge in {unconverged[0].run.steps_run} steps (validation "
+            f"estimate still rising at the end); raise --steps or --lr"
         )
     if mi < 0.02:
         warnings.append(
@@ -200,49 +273,71 @@ def _estimate(name, data, config, hidden, seed, device, threads, progress, permu
             "or odd marginals: try the copula transform; compare with ksg)"
         )
 
+    loop_seconds = sum(f.run.loop_seconds for f in folds)
     seconds = time.perf_counter() - t_start
     details = {
         "bound": BOUND_NAMES[name],
         "readout": config.readout if name == "jsd" else None,
         "readouts": readouts,
         "mi_raw": mi_raw,
-        "n_train": sp.n_train,
-        "n_validation": sp.n_val,
-        "n_heldout": sp.n_heldout,
+        "folds": k,
+        "n_train": int(first.parts.train.size),
+        "n_validation": int(first.parts.validation.size),
+        "validation_rows_used": first.val_used,
+        "n_heldout": n_heldout,
         "steps_run": steps_run,
-        "max_steps": total,
-        "best_step": run.best_step,
-        "stopped_early": run.stopped_early,
+        "max_steps": first.total,
+        "best_step": first.run.best_step,
+        "stopped_early": first.run.stopped_early,
         "early_stopping": early_stopping,
         "ceiling": ceiling,
         "ceiling_reason": ceiling_why,
         "near_ceiling": near_ceiling,
         "spread": spread,
-        "spread_kind": f"standard error across {min(SPREAD_GROUPS, sp.n_heldout // 2)} "
-                       "groups of held-out rows",
-        "curve": _downsample(run.curve),
-        "steps_per_second": steps_run / run.loop_seconds if run.loop_seconds > 0 else None,
+        "spread_kind": f"standard error across {min(SPREAD_GROUPS, n_heldout // 2)} "
+                       "groups of held-out rows" + ("" if k == 1 else ", pooled over folds"),
+        "curve": _downsample(first.run.curve),
+        "steps_per_second": (sum(f.run.steps_run for f in folds) / loop_seconds
+                             if loop_seconds > 0 else None),
         "device": str(device),
         "threads": threads if device.type == "cpu" else None,
-        "critic": critic_kind,
+        "critic": resolve_critic(name, config),
         "hidden": list(hidden),
-        "batch_size": batch,
+        "batch_size": first.batch,
         "lr": config.lr,
         "transform": config.transform,
+        "radius": config.radius,
         "seed": seed,
+        "readout_shifts": None if resolve_critic(name, config) == "separable"
+        else first.final_shifts,
+        "readout_block": first.final_block,
     }
+    if k > 1:
+        details["fold_mi_raw"] = [f.mi_raw for f in folds]
+        details["fold_steps_run"] = [f.run.steps_run for f in folds]
     if name == "mine":
         details["ema_rate"] = config.ema_rate
     if permutations:
-        details["null_mi"] = null_mi
+        null_raw = [float(np.dot(w, draws)) for draws in zip(*(f.null_raw for f in folds),
+                                                              strict=True)]
+        details["null_mi"] = [max(0.0, v) if math.isfinite(v) else v for v in null_raw]
         details["null_mi_raw"] = null_raw
-        details["permutation_scheme"] = "trained critic on shuffled held-out rows"
-    notes = [
-        f"{BOUND_NAMES[name]}; MI read out on {sp.n_heldout} held-out rows never used for "
-        f"training or early stopping"
-    ]
+        details["permutation_statistic"] = float(np.dot(w, [f.perm_observed for f in folds]))
+        perm_rows = sum(f.perm_rows for f in folds)
+        details["permutation_scheme"] = (
+            "trained critic on shuffled held-out rows"
+            + ("" if k == 1 else " (each fold's critic on its own fold, shuffled within it)")
+            + (f" (a fixed sample of {perm_rows:,} of them, for the observed value too)"
+               if perm_rows < n_heldout else ""))
+    where = (f"{n_heldout} held-out rows never used for training or early stopping" if k == 1
+             else f"all {n_heldout} rows, each by one of {k} critics trained without it "
+                  "(cross-fitting)")
+    notes = [f"{BOUND_NAMES[name]}; MI read out on {where}"]
     if config.transform == "copula":
         notes.append("inputs mapped to normal scores per column (Gaussian copula; MI unchanged)")
+    if config.radius:
+        notes.append("each side's log mean square is an extra input (a function of that side: "
+                     "MI unchanged)")
     if not early_stopping:
         notes.append(f"early stopping is off (no validation rows): the critic after all "
                      f"{steps_run} steps is read out")

@@ -11,22 +11,28 @@ import torch
 from mitool.estimators.config import NeuralConfig
 
 READOUTS = ("dv", "nwj")
-EVAL_BLOCK = 4096  # separable critic: all pairs inside blocks of at most this many rows
+EVAL_BLOCK = 4096  # rows per block: marginal pairs are drawn inside a block
 SPREAD_GROUPS = 10  # held-out rows are cut into this many groups for the standard error
+PAIRS_PER_PASS = 1 << 15  # concat critic: scored pairs per forward pass (bounds memory)
+CONCAT_PAIRS = 1 << 22  # concat critic: pairs in a whole readout (4.2M; bounds time)
+SEPARABLE_PAIRS = 1 << 30  # separable critic: dot products in a whole readout
 
 
 @torch.no_grad()
 def row_stats(critic, x: torch.Tensor, y: torch.Tensor, separable: bool, shifts: int,
-               clip: float, gen: torch.Generator) -> dict[str, torch.Tensor]:
+              clip: float, gen: torch.Generator, block: int = EVAL_BLOCK
+              ) -> dict[str, torch.Tensor]:
     """Per-row statistics from which every bound is read out on (x, y).
 
     t (n,): joint score; lse (n,): logsumexp of that row's marginal scores; lse_clip (n,):
     the same on clipped scores; cnt (n,): number of marginal scores; nce (n,): InfoNCE term.
-    Separable critics score all pairs within blocks of <= EVAL_BLOCK rows; concat critics
-    score each x_i against ``shifts`` other rows of its block (distinct random shifts).
+    Rows are taken in blocks of at most ``block``: separable critics score all pairs within
+    a block; concat critics score each x_i against ``shifts`` other rows of its block
+    (distinct random shifts, so never the row itself), a few shifts at a time so memory
+    stays bounded whatever the number of rows.
     """
     n = x.shape[0]
-    n_blocks = max(1, math.ceil(n / EVAL_BLOCK))
+    n_blocks = max(1, math.ceil(n / block))
     out: dict[str, list[torch.Tensor]] = {k: [] for k in ("t", "lse", "lse_clip", "cnt", "nce")}
     for idx in torch.arange(n, device=x.device).tensor_split(n_blocks):
         xb, yb = x[idx], y[idx]  # (b, d)
@@ -41,12 +47,14 @@ def row_stats(critic, x: torch.Tensor, y: torch.Tensor, separable: bool, shifts:
         else:
             k = min(shifts, b - 1)
             ks = (torch.randperm(b - 1, generator=gen, device=gen.device)[:k] + 1).to(x.device)
-            rows = (torch.arange(b, device=x.device)[None, :] + ks[:, None]) % b  # (k, b)
-            xx = xb.repeat(k + 1, 1)
-            yy = torch.cat([yb, yb[rows.reshape(-1)]])
-            scores = critic(xx, yy).reshape(k + 1, b).T  # (b, k+1): joint then k marginals
-            t = scores[:, 0]
-            m = scores[:, 1:]
+            t = critic(xb, yb)  # (b,)
+            per = max(1, PAIRS_PER_PASS // b)  # shifts per forward pass
+            cols = []
+            for part in ks.split(per):
+                rows = (torch.arange(b, device=x.device)[None, :] + part[:, None]) % b  # (s, b)
+                sc = critic(xb.repeat(part.shape[0], 1), yb[rows.reshape(-1)])
+                cols.append(sc.reshape(part.shape[0], b).T)  # (b, s)
+            m = torch.cat(cols, dim=1)  # (b, k) marginal scores
             mc = m.clamp(-clip, clip)
             cnt = torch.full((b,), float(k), device=x.device)
         out["t"].append(t)
@@ -57,6 +65,20 @@ def row_stats(critic, x: torch.Tensor, y: torch.Tensor, separable: bool, shifts:
         lse_all = torch.logaddexp(torch.logsumexp(m, dim=1), t)
         out["nce"].append(t - lse_all + torch.log(cnt + 1))
     return {k: torch.cat(v) for k, v in out.items()}
+
+
+def readout_plan(n_rows: int, separable: bool, max_shifts: int) -> tuple[int, int]:
+    """(shifts per row, block size) for a readout on n_rows rows within a fixed budget.
+
+    The cost of reading a trained critic out must not grow faster than the rows: concat
+    critics get at most ``CONCAT_PAIRS`` scored pairs in all (fewer marginal shifts per row
+    as rows grow, at least one); separable critics, whose pairs cost a dot product each,
+    at most ``SEPARABLE_PAIRS`` (smaller all-pairs blocks as rows grow, at least 256).
+    """
+    if separable:
+        return max_shifts, int(min(EVAL_BLOCK, max(256, SEPARABLE_PAIRS // max(n_rows, 1))))
+    shifts = int(min(max_shifts, max(1, CONCAT_PAIRS // max(n_rows, 1) - 1)))
+    return shifts, EVAL_BLOCK
 
 
 def readout(kind: str, st: dict[str, torch.Tensor], clip: float) -> torch.Tensor:
@@ -115,10 +137,11 @@ def standard_error(kind: str, st: dict[str, torch.Tensor], clip: float) -> float
 
 
 def evaluate(critic, x: torch.Tensor, y: torch.Tensor, separable: bool, shifts: int,
-             clip: float, gen: torch.Generator, eval_seed: int) -> dict[str, torch.Tensor]:
+             clip: float, gen: torch.Generator, eval_seed: int, block: int = EVAL_BLOCK
+             ) -> dict[str, torch.Tensor]:
     """``row_stats`` in eval mode with a seeded choice of marginal pairs."""
     gen.manual_seed(eval_seed)
     critic.eval()
-    st = row_stats(critic, x, y, separable, shifts, clip, gen)
+    st = row_stats(critic, x, y, separable, shifts, clip, gen, block)
     critic.train()
     return st

@@ -59,6 +59,9 @@ def validate_config(config: NeuralConfig, n_rows: int) -> None:
         raise UsageError(f"--epochs must be positive, got {config.epochs}")
     if not (config.lr > 0 and math.isfinite(config.lr)):
         raise UsageError(f"--lr must be a positive number, got {config.lr}")
+    if not isinstance(config.folds, int) or config.folds < 1 or config.folds > 20:
+        raise UsageError(f"--folds must be an integer from 1 (one split) to 20, got "
+                         f"{config.folds}")
     if not (0.0 < config.holdout < 1.0):
         raise UsageError(f"--holdout must be a fraction strictly between 0 and 1, got "
                          f"{config.holdout}")

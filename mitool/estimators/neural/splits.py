@@ -1,5 +1,9 @@
 """How the rows are shared out: training rows fit the critic, a validation slice of them
 drives early stopping, and held-out rows give the reported estimate (and nothing else).
+
+With ``folds = K > 1`` (cross-fitting) the rows are cut into K folds; each fold is held out
+once, read by a critic trained (and early-stopped) on the other K−1 folds only, so every row
+contributes to the estimate and each critic trains on (K−1)/K of the rows.
 """
 
 from __future__ import annotations
@@ -22,7 +26,11 @@ class Split:
 
 
 def split_sizes(config: NeuralConfig, n_rows: int) -> Split:
-    n_heldout = int(round(n_rows * config.holdout))
+    """Sizes of one split (with folds: the fold with the most held-out rows)."""
+    if config.folds > 1:
+        n_heldout = -(-n_rows // config.folds)  # ceil
+    else:
+        n_heldout = int(round(n_rows * config.holdout))
     n_fit = n_rows - n_heldout
     n_val = int(round(n_fit * config.validation)) if config.validation > 0 else 0
     return Split(n_fit - n_val, n_val, n_heldout)
@@ -46,3 +54,17 @@ def split_rows(sizes: Split, n_rows: int, seed: int) -> RowSplit:
     order = np.random.default_rng(seed).permutation(n_rows)
     a, b = sizes.n_train, sizes.n_train + sizes.n_val
     return RowSplit(order[:a], order[a:b], order[b:])
+
+
+def fold_splits(config: NeuralConfig, n_rows: int, seed: int) -> list[RowSplit]:
+    """One RowSplit per critic: a single split, or one per fold when cross-fitting."""
+    if config.folds <= 1:
+        return [split_rows(split_sizes(config, n_rows), n_rows, seed)]
+    order = np.random.default_rng(seed).permutation(n_rows)
+    folds = np.array_split(order, config.folds)
+    out = []
+    for f, held in enumerate(folds):
+        fit = np.concatenate([folds[g] for g in range(config.folds) if g != f])
+        n_val = int(round(fit.size * config.validation)) if config.validation > 0 else 0
+        out.append(RowSplit(fit[n_val:], fit[:n_val], held))
+    return out

@@ -1,0 +1,117 @@
+"""Nearest-neighbour searches for the k-NN estimators, in the max-norm, exact.
+
+Two methods give identical answers (the same float64 distances, the same strict counts):
+
+- ``kdtree``: scipy's cKDTree. O(N log N) in low dimension, but the tree stops pruning as
+  the dimension grows (a max-norm ball around a point must span most of every axis to hold
+  k of N points once there are a few dozen dimensions).
+- ``brute``: every distance, computed in blocks of rows against all rows, the largest
+  per-coordinate difference accumulated one coordinate at a time (memory bounded by the
+  block). O(N² d), but with no tree overhead: it wins above ~15 joint dimensions.
+  Runs in torch (float64) so a CUDA device, when given, does the work.
+
+``choose_method`` picks by dimension (and size); the choice is recorded in the JSON.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+METHODS = ("auto", "kdtree", "brute")
+BRUTE_DIMS = 16  # joint dimensions from which brute force beats the kd-tree (benchmarks/knn_speed.py)
+BLOCK_ELEMENTS = 1 << 21  # distances held per block (16 MB of float64)
+
+
+def choose_method(n: int, dims: int, method: str = "auto") -> str:
+    """The search to use for ``n`` points in ``dims`` joint dimensions."""
+    if method not in METHODS:
+        from mitool.errors import UsageError
+
+        raise UsageError(f"unknown neighbour search '{method}'; choose from {', '.join(METHODS)}")
+    if method != "auto":
+        return method
+    return "brute" if dims >= BRUTE_DIMS else "kdtree"
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _cheb(a, b):
+    """Max-norm distances between rows of a (B, d) and b (n, d) -> (B, n), float64."""
+    torch = _torch()
+    d = torch.empty((a.shape[0], b.shape[0]), dtype=torch.float64, device=a.device)
+    torch.sub(a[:, 0:1], b[:, 0][None, :], out=d).abs_()
+    tmp = torch.empty_like(d)
+    for j in range(1, a.shape[1]):
+        torch.sub(a[:, j:j + 1], b[:, j][None, :], out=tmp).abs_()
+        torch.maximum(d, tmp, out=d)
+    return d
+
+
+def ksg_search_brute(xs: np.ndarray, ys: np.ndarray, k: int, device=None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(eps, n_x, n_y) for KSG by brute force: eps_i the k-th neighbour's joint max-norm
+    distance (self excluded), n_x/n_y the other points strictly closer than eps_i in X/Y."""
+    torch = _torch()
+    dev = device or torch.device("cpu")
+    x = torch.from_numpy(np.ascontiguousarray(xs, dtype=np.float64)).to(dev)
+    y = torch.from_numpy(np.ascontiguousarray(ys, dtype=np.float64)).to(dev)
+    n = x.shape[0]
+    block = max(1, BLOCK_ELEMENTS // n)
+    eps = torch.empty(n, dtype=torch.float64, device=dev)
+    nx = torch.empty(n, dtype=torch.int64, device=dev)
+    ny = torch.empty(n, dtype=torch.int64, device=dev)
+    for s in range(0, n, block):
+        e = min(n, s + block)
+        dx = _cheb(x[s:e], x)  # (b, n)
+        dy = _cheb(y[s:e], y)
+        joint = torch.maximum(dx, dy)
+        # the point itself is at distance 0: the k-th other neighbour is the (k+1)-th value
+        r = torch.kthvalue(joint, k + 1, dim=1).values  # (b,)
+        eps[s:e] = r
+        nx[s:e] = (dx < r[:, None]).sum(dim=1) - 1
+        ny[s:e] = (dy < r[:, None]).sum(dim=1) - 1
+    return eps.cpu().numpy(), nx.cpu().numpy(), ny.cpu().numpy()
+
+
+def kth_distance(points: np.ndarray, k: int, method: str = "kdtree", device=None) -> np.ndarray:
+    """Max-norm distance from each point to its k-th nearest other point (n,)."""
+    if method == "kdtree":
+        from scipy.spatial import cKDTree
+
+        return cKDTree(points).query(points, k=[k + 1], p=np.inf, workers=-1)[0][:, 0]
+    torch = _torch()
+    dev = device or torch.device("cpu")
+    p = torch.from_numpy(np.ascontiguousarray(points, dtype=np.float64)).to(dev)
+    n = p.shape[0]
+    block = max(1, BLOCK_ELEMENTS // n)
+    out = torch.empty(n, dtype=torch.float64, device=dev)
+    for s in range(0, n, block):
+        e = min(n, s + block)
+        out[s:e] = torch.kthvalue(_cheb(p[s:e], p), k + 1, dim=1).values
+    return out.cpu().numpy()
+
+
+def count_within(points: np.ndarray, radii: np.ndarray, method: str = "kdtree",
+                 device=None) -> np.ndarray:
+    """For each point, how many *other* points lie strictly within its radius (max-norm)."""
+    if method == "kdtree":
+        from scipy.spatial import cKDTree
+
+        r = np.nextafter(radii, 0)  # strict inequality
+        tree = cKDTree(points)
+        return tree.query_ball_point(points, r, p=np.inf, return_length=True, workers=-1) - 1
+    torch = _torch()
+    dev = device or torch.device("cpu")
+    p = torch.from_numpy(np.ascontiguousarray(points, dtype=np.float64)).to(dev)
+    rad = torch.from_numpy(np.asarray(radii, dtype=np.float64)).to(dev)
+    n = p.shape[0]
+    block = max(1, BLOCK_ELEMENTS // n)
+    out = torch.empty(n, dtype=torch.int64, device=dev)
+    for s in range(0, n, block):
+        e = min(n, s + block)
+        out[s:e] = (_cheb(p[s:e], p) < rad[s:e, None]).sum(dim=1) - 1
+    return out.cpu().numpy()

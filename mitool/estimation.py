@@ -313,14 +313,24 @@ def estimate(
                 )
             )
     else:
+        done: dict[str, EstimatorResult] = {}
         for name in names:
+            if name in done:  # already run as a component of auto, with the same settings
+                continue
             r = run_estimator(
                 name, data_, k=k, seed=seed, neural=cfg, progress=progress,
                 permutations=permutations, knn_transform=knn_transform, knn_search=neighbours,
             )
             attach_inference(r, data_, k, seed, permutations, bootstrap, neural=cfg,
                              progress=progress)
-            results.append(r)
+            done[name] = r
+            for part_name, part in (r.components or {}).items():
+                # auto's components get their own rows (computed once), in the order asked
+                # for when also requested, after auto otherwise
+                if part_name not in done and _same_settings(part_name, cfg):
+                    done[part_name] = part
+        order = list(dict.fromkeys(names + [n for n in done if n not in names]))
+        results = [done[n] for n in order if n in done]
     if results and all(not r.applicable for r in results):
         why = "; ".join(f"{r.estimator}: {r.reason}" for r in results)
         raise UsageError(f"no requested estimator applies to these columns ({why})")
@@ -348,6 +358,14 @@ def estimate(
         result.extra["gate"] = evaluate_gate(gate, result.to_dict())
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _same_settings(name: str, cfg: NeuralConfig) -> bool:
+    """Whether auto's component ``name`` is what running ``name`` alone would give."""
+    from mitool.estimators import NEURAL
+    from mitool.estimators.auto import auto_neural_config
+
+    return name not in NEURAL or auto_neural_config(cfg) == cfg
 
 
 def _is_disc(data, c: str) -> bool:

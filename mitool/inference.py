@@ -190,6 +190,33 @@ def attach_inference(
         return
     from mitool.estimators import NEURAL
 
+    if result.components is not None:  # auto: test each part, combine; the chosen one's CI
+        from mitool.estimators.auto import cauchy_combination
+
+        chosen = result.details.get("chosen")
+        for name, part in result.components.items():
+            attach_inference(part, data, k, seed, permutations,
+                             bootstrap if name == chosen else 0, neural=neural,
+                             progress=progress)
+            entry = result.details["components"][name]
+            for key in ("p_value", "ci_low", "ci_high", "stderr"):
+                if key in part.details:
+                    entry[key] = part.details[key]
+        if permutations:
+            ps = {n: part.details["p_value"] for n, part in result.components.items()
+                  if "p_value" in part.details}
+            result.details.update(
+                p_value=cauchy_combination(list(ps.values())), permutations=permutations,
+                permutation_scheme="each component's own permutation test, combined by the "
+                "Cauchy combination test (valid under dependence between them)")
+        if bootstrap and chosen in result.components:
+            part = result.components[chosen].details
+            for key in ("ci_low", "ci_high", "ci_level", "stderr", "ci_method", "ci_kind",
+                        "ci_runs"):
+                if key in part:
+                    result.details[key] = part[key]
+        return
+
     if result.estimator in NEURAL:
         # compare raw (unclipped) readouts: clipping at 0 would create ties under the null
         result.details.pop("null_mi", None)

@@ -331,12 +331,14 @@ def _run_ray(chunks, values, numeric, cols, settings, jobs, address, tick) -> No
     if started:
         kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
                                   "configure_logging": False}
+        if address and address != "auto":
+            _check_reachable(address, "the Ray cluster")
         try:
             if address:
                 ray.init(address=address, **kwargs)
             else:
                 ray.init(num_cpus=jobs if jobs > 0 else None, **kwargs)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
+        except (ConnectionError, RuntimeError, ValueError, SystemExit) as exc:
             where = f"the Ray cluster at '{address}'" if address else "a local Ray instance"
             raise UsageError(f"cannot connect to {where}: {' '.join(str(exc).split())[:300]}"
                              ) from None
@@ -357,6 +359,23 @@ def _run_ray(chunks, values, numeric, cols, settings, jobs, address, tick) -> No
     finally:
         if started:
             ray.shutdown()
+
+
+def _check_reachable(address: str, what: str, timeout: float = 5.0) -> None:
+    """Fail in seconds, with the address named, when nothing listens there (Ray itself
+    retries for minutes before giving up)."""
+    import socket
+
+    target = address.split("://", 1)[-1]
+    host, _, port = target.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout):
+            pass
+    except ValueError:
+        raise UsageError(f"--address '{address}' is not host:port") from None
+    except OSError as exc:
+        raise UsageError(f"cannot connect to {what} at '{address}': "
+                         f"{exc.strerror or exc} (is it running?)") from None
 
 
 def _run_dask(chunks, values, numeric, cols, settings, jobs, address, tick) -> None:
@@ -511,8 +530,12 @@ def pairs(
         cost = [float(min(present[i], present[j])) for i, j in ij]
         chunks = _chunks(todo, cost, workers)
         settings = PairSettings(name, k, permutations, cfg, transform, os.getpid())
-        return _run(chunks, values, numeric, cols, settings, backend, jobs, address, progress,
-                    len(todo), stage)
+        got = _run(chunks, values, numeric, cols, settings, backend, jobs, address, progress,
+                   len(todo), stage)
+        # back in the order of the pairs, whatever order the workers finished in, so that
+        # ties in the ranking break the same way on every backend
+        position = {(cols.names[i], cols.names[j]): t for t, (i, j) in enumerate(ij)}
+        return sorted(got, key=lambda sc: position[(sc.x, sc.y)])
 
     first = prescreen if prescreen is not None else estimator
     scores = screen(first, todo_ij, f"pairs ({first})")

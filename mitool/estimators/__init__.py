@@ -9,7 +9,8 @@ from mitool.estimators.config import NeuralConfig
 NEURAL = ("mine", "mine-biased", "jsd", "nwj", "infonce", "smile")
 KNN = ("ksg", "sklearn")
 CLOSED_FORM = ("gcmi",)
-ALL = NEURAL + KNN + CLOSED_FORM
+COMBINED = ("auto",)
+ALL = COMBINED + NEURAL + KNN + CLOSED_FORM
 HEADLINE = "smile"  # most tasks within tolerance in benchmarks/accuracy.py (docs/benchmarks.md)
 DEFAULT = (HEADLINE, "ksg", "sklearn")
 
@@ -73,6 +74,11 @@ def run_estimator(
         from mitool.estimators.gcmi import run_gcmi
 
         return run_gcmi(data)
+    if name == "auto":
+        from mitool.estimators.auto import run_auto
+
+        return run_auto(data, k=k, seed=seed, neural=neural, progress=progress,
+                        permutations=permutations, knn_search=knn_search)
     if name in NEURAL:
         from mitool.estimators.neural import estimate_neural
 
@@ -84,6 +90,6 @@ def run_estimator(
 
 
 __all__ = [
-    "ALL", "CLOSED_FORM", "DEFAULT", "HEADLINE", "KNN", "NEURAL", "EstimatorResult", "NeuralConfig",
+    "ALL", "CLOSED_FORM", "COMBINED", "DEFAULT", "HEADLINE", "KNN", "NEURAL", "EstimatorResult", "NeuralConfig",
     "PreparedData", "parse_estimators", "run_estimator",
 ]

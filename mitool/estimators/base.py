@@ -63,3 +63,5 @@ class EstimatorResult:
     warnings: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     unit: str = "nats"
+    # estimators made of others (auto): their full results, for inference (not in the JSON)
+    components: dict[str, EstimatorResult] | None = field(default=None, repr=False)

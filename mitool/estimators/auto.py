@@ -1,0 +1,130 @@
+"""``auto``: the headline a user gets by default, combined from estimators that fail differently.
+
+The rule (benchmarked in docs/benchmarks.md, bmi 40 tasks):
+
+- two discrete sides: the contingency-table MI with Grassberger's correction (``ksg``);
+- otherwise the largest of
+  * the neural held-out bound (``smile`` with the ``AUTO_NEURAL`` settings): a lower bound
+    on the truth up to its standard error, whatever the dependence, but slow to reach it;
+  * ``gcmi``: exact for Gaussian-copula dependence at any dimension, a lower bound for one
+    continuous column against another, blind to dependence that is not linear in the
+    normal scores;
+  * ``ksg`` up to ``AUTO_KSG_DIMS`` joint dimensions, where its bias is small; beyond, it
+    undershoots and costs more than it adds.
+
+Each of them tends to *undershoot* where it fails (a bound below the truth, a Gaussian view
+that misses a nonlinear dependence, k-NN's downward bias in dimension), so the largest is the
+least wrong. The report keeps every component, says which one supplied the headline, and
+warns when they disagree by more than their uncertainty.
+
+p-value (``--permutations``): each component is tested on its own (permutation nulls), and
+the p-values are combined with the Cauchy combination test (Liu & Xie 2020), which keeps
+its level under any dependence between the tests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+import numpy as np
+
+from mitool.estimators.base import EstimatorResult, PreparedData, ProgressCallback
+from mitool.estimators.config import NeuralConfig
+
+AUTO_KSG_DIMS = 8  # ksg joins the candidates up to this many joint dimensions
+AUTO_NEURAL = "smile"
+# the neural component's settings, where they differ from NeuralConfig's defaults (chosen on
+# the tune half of bmi: docs/benchmarks.md)
+AUTO_NEURAL_SETTINGS: dict = {"radius": True}
+DISAGREE_NATS = 0.1  # components further apart than this and their uncertainty: a warning
+
+
+def auto_neural_config(base: NeuralConfig | None) -> NeuralConfig:
+    """The neural component's settings: the user's, with auto's defaults where they left
+    NeuralConfig's own defaults in place."""
+    base = base or NeuralConfig()
+    default = NeuralConfig()
+    changes = {k: v for k, v in AUTO_NEURAL_SETTINGS.items()
+               if getattr(base, k) == getattr(default, k)}
+    return dataclasses.replace(base, **changes)
+
+
+def cauchy_combination(p_values: list[float]) -> float:
+    """Combined p-value of several tests of the same null, valid under dependence (ACAT)."""
+    ps = np.clip(np.asarray(p_values, dtype=float), 1e-15, 1 - 1e-15)
+    t = float(np.mean(np.tan((0.5 - ps) * math.pi)))
+    return float(min(1.0, max(0.0, 0.5 - math.atan(t) / math.pi)))
+
+
+def run_auto(
+    data: PreparedData,
+    k: int = 3,
+    seed: int = 0,
+    neural: NeuralConfig | None = None,
+    progress: ProgressCallback | None = None,
+    permutations: int = 0,
+    knn_search: str = "auto",
+) -> EstimatorResult:
+    """The ``auto`` estimator: runs its components and reports the largest (see module)."""
+    from mitool.estimators import run_estimator
+
+    t0 = time.perf_counter()
+    both_discrete = bool(data.x_discrete.all() and data.y_discrete.all())
+    dims = int(data.x.shape[1] + data.y.shape[1])
+    names = ["ksg"] if both_discrete else (
+        ["gcmi"] + (["ksg"] if dims <= AUTO_KSG_DIMS else []) + [AUTO_NEURAL])
+    cfg = auto_neural_config(neural)
+    comps: dict[str, EstimatorResult] = {}
+    for name in names:
+        comps[name] = run_estimator(name, data, k=k, seed=seed, neural=cfg, progress=progress,
+                                    permutations=permutations, knn_search=knn_search)
+    usable = {n: r for n, r in comps.items() if r.applicable and r.mi is not None}
+    if not usable:
+        why = "; ".join(f"{n}: {r.reason}" for n, r in comps.items())
+        return EstimatorResult("auto", None, time.perf_counter() - t0, applicable=False,
+                               reason=f"no component applies ({why})")
+    chosen = max(usable, key=lambda n: usable[n].mi)
+    head = usable[chosen]
+    ranking = sorted(usable, key=lambda n: -usable[n].mi)
+    if both_discrete:
+        why = "two discrete sides: the bias-corrected contingency-table MI"
+    else:
+        why = "largest of " + " > ".join(f"{n} {usable[n].mi:.3f}" for n in ranking) + (
+            " (each tends to undershoot where it fails)")
+    warnings = [w for r in comps.values() for w in r.warnings if r is head]
+    spread = head.details.get("spread") or 0.0
+    low = [n for n in ranking if n != chosen
+           and usable[n].mi < head.mi - DISAGREE_NATS - 2 * spread]
+    if low:
+        hint = {
+            "gcmi": "the dependence is not a Gaussian copula (gcmi sees only its linear part "
+                    "in the normal scores)",
+            "ksg": "k-NN undershoots in dimension or with few rows",
+            AUTO_NEURAL: "the neural bound did not reach it (more rows or steps may help)",
+        }
+        warnings.append(
+            f"components disagree: {chosen} {head.mi:.3f} nats against "
+            + ", ".join(f"{n} {usable[n].mi:.3f}" for n in low) + "; "
+            + "; ".join(hint[n] for n in low if n in hint)
+        )
+    details: dict = {
+        "chosen": chosen,
+        "why": why,
+        "components": {
+            n: {"mi": r.mi, "mi_raw": r.details.get("mi_raw", r.mi), "seconds": r.seconds,
+                "applicable": r.applicable, "reason": r.reason,
+                **({"spread": r.details["spread"]} if "spread" in r.details else {}),
+                **({"method": r.details.get("method") or r.details.get("bound")})}
+            for n, r in comps.items()
+        },
+        "mi_raw": head.details.get("mi_raw", head.mi),
+        "neural_settings": {k_: getattr(cfg, k_) for k_ in AUTO_NEURAL_SETTINGS},
+    }
+    for key in ("spread", "n_heldout", "ceiling", "near_ceiling", "curve", "folds"):
+        if key in head.details:
+            details[key] = head.details[key]
+    notes = [f"auto: {chosen} supplied the headline; {why}"]
+    return EstimatorResult("auto", head.mi, time.perf_counter() - t0, notes=notes,
+                           warnings=warnings, details=details, components=comps)

@@ -36,8 +36,11 @@ def test_default_estimator_is_accurate(d, mi):
     r = estimate_neural(HEADLINE, prepared(s), NeuralConfig(), seed=0)
     assert within(r.mi, s.mi), (r.mi, s.mi)
     det = r.details
-    assert det["n_heldout"] == 2000 and det["n_train"] + det["n_validation"] == 2000
-    assert det["ceiling"] == pytest.approx(math.log(2000))
+    # three folds: every row held out once, each critic fitted on the other two thirds
+    assert det["folds"] == 3 and det["n_heldout"] == 4000
+    assert det["n_train"] + det["n_validation"] == 2666
+    assert len(det["fold_mi_raw"]) == 3
+    assert det["ceiling"] == pytest.approx(math.log(1333))  # the smallest fold
     assert not det["near_ceiling"]
     assert 0 < det["spread"] < 0.2
     assert 0 < len(det["curve"]) <= 100
@@ -51,8 +54,12 @@ def test_reproducible_with_seed_and_progress():
     a = estimate_neural("mine", prepared(s), cfg, seed=7, progress=lambda *a: calls.append(a))
     b = estimate_neural("mine", prepared(s), cfg, seed=7)
     assert a.mi == b.mi
-    assert [c[0] for c in calls] == [50, 100, 150, 200]
-    assert calls[0][2]["stage"] == "mine" and math.isfinite(calls[0][2]["mi"])
+    assert [c[0] for c in calls] == [50, 100, 150, 200] * 3  # one critic per fold
+    assert [c[2]["stage"] for c in calls[::4]] == [f"mine fold {f}/3" for f in (1, 2, 3)]
+    assert math.isfinite(calls[0][2]["mi"])
+    one = estimate_neural("mine", prepared(s), NeuralConfig(steps=200, eval_every=50,
+                                                            folds=1), seed=7)
+    assert one.details["folds"] == 1 and one.mi != a.mi
 
 
 @pytest.mark.parametrize("name", NEURAL_ESTIMATORS)
@@ -62,10 +69,11 @@ def test_every_estimator_runs_and_reports(name):
                         permutations=3)
     assert r.mi is not None and math.isfinite(r.mi) and r.mi >= 0
     assert len(r.details["null_mi"]) == 3
-    assert r.details["permutation_scheme"] == "trained critic on shuffled held-out rows"
-    if name == "infonce":  # auto critic = separable: all 300 held-out rows are candidates
+    assert r.details["permutation_scheme"] == ("trained critic on shuffled held-out rows (each "
+                                               "fold's critic on its own fold, shuffled within it)")
+    if name == "infonce":  # auto critic = separable: a fold's 200 held-out rows are candidates
         assert r.details["critic"] == "separable"
-        assert r.details["ceiling"] == pytest.approx(math.log(300))
+        assert r.details["ceiling"] == pytest.approx(math.log(200))
     else:
         assert r.details["critic"] == "concat"
     if name == "jsd":
@@ -77,10 +85,10 @@ def test_separable_critic_and_discrete_columns():
     c = rng.integers(0, 4, size=800).astype(float)
     x = (c + rng.normal(0, 0.3, size=800))[:, None]
     data = PreparedData(x, c[:, None], ["x"], ["c"], np.array([False]), np.array([True]))
-    cfg = NeuralConfig(steps=300, critic="separable", eval_every=50)
+    cfg = NeuralConfig(steps=300, critic="separable", eval_every=50, folds=1)
     r = estimate_neural("infonce", data, cfg, seed=0)
     assert r.mi > 0.5  # H(C) = log 4 = 1.39; clearly dependent
-    assert r.details["ceiling"] == pytest.approx(math.log(400))
+    assert r.details["ceiling"] == pytest.approx(math.log(400))  # one split: 400 held out
 
 
 def test_heldout_evaluation_does_not_memorise():

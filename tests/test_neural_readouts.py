@@ -67,7 +67,7 @@ def test_no_validation_rows_means_no_early_stopping():
 def test_tiny_validation_slice_is_a_clear_usage_error(n, holdout):
     s = synthetic.gaussian(n=n, mi=0.5, seed=0)
     with pytest.raises(UsageError, match="validation rows"):
-        estimate_neural("smile", prepared(s), NeuralConfig(holdout=holdout), seed=0)
+        estimate_neural("smile", prepared(s), NeuralConfig(holdout=holdout, folds=1), seed=0)
 
 
 @pytest.mark.parametrize("n", [20, 25])

@@ -64,7 +64,8 @@ def estimate_command(
     lr: float | None = typer.Option(None, "--lr", help="Neural: Adam learning rate."),
     hidden: str | None = typer.Option(None, "--hidden", help="Neural: hidden layer sizes, e.g. '128,128' or '256x3'."),
     critic: str | None = typer.Option(None, "--critic", help="Neural: statistics network, concat or separable."),
-    holdout: float | None = typer.Option(None, "--holdout", help="Neural: fraction of rows held out for the reported estimate."),
+    holdout: float | None = typer.Option(None, "--holdout", help="Neural: one split, with this fraction of rows held out for the reported estimate (instead of --folds)."),
+    folds: int | None = typer.Option(None, "--folds", help="Neural: cross-fitting folds (default 3: every row held out once; 1 = one split, see --holdout)."),
     patience: int | None = typer.Option(None, "--patience", help="Neural: evaluations without improvement before early stopping."),
     ema_rate: float | None = typer.Option(None, "--ema-rate", help="MINE: moving-average rate of the gradient correction."),
     readout: str | None = typer.Option(None, "--readout", help="JSD: KL bound used to read MI in nats, dv or nwj."),
@@ -104,10 +105,13 @@ def estimate_command(
                                  "(e.g. -e smile) or drop --plot")
         check_distinct({"--output": output, "--plot": plot})
 
+        if holdout is not None and folds is not None and folds > 1:
+            raise UsageError("--holdout sets one split; it cannot be used with --folds > 1")
         overrides = {
             "steps": steps, "epochs": epochs, "batch_size": batch_size, "lr": lr,
             "critic": critic, "holdout": holdout, "patience": patience, "ema_rate": ema_rate,
             "readout": readout, "device": device,
+            "folds": 1 if holdout is not None and folds is None else folds,
         }
         if hidden is not None:
             from mitool.estimators.neural import parse_hidden

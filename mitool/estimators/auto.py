@@ -37,7 +37,7 @@ AUTO_KSG_DIMS = 8  # ksg joins the candidates up to this many joint dimensions
 AUTO_NEURAL = "smile"
 # the neural component's settings, where they differ from NeuralConfig's defaults (chosen on
 # the tune half of bmi: docs/benchmarks.md)
-AUTO_NEURAL_SETTINGS: dict = {"radius": True}
+AUTO_NEURAL_SETTINGS: dict = {}
 DISAGREE_NATS = 0.1  # components further apart than this and their uncertainty: a warning
 
 

@@ -468,11 +468,11 @@ def render(rows: list[dict[str, Any]], tasks: list[dict[str, Any]], info: dict[s
                              f"{s.mean:.3f}", _signed(s.mean - s.truth), f"{s.abs_error:.3f}"])
     out.append(md_table(["N", "estimator", "task", "family", "truth", "estimate", "error",
                          "mean abs error"], body, "llllrrrr"))
-    na = [r for r in rows if r.get("status") == "error"]
-    if na:
+    failed = [r for r in rows if r.get("status") == "error"]
+    if failed:
         out += ["", "### Failed runs", ""]
         out += [f"- {r['label']} {r['task_id']} N={r['n']} seed={r['seed']}: {r.get('message')}"
-                for r in na[:50]]
+                for r in failed[:50]]
     return "\n".join(out) + "\n"
 
 
@@ -642,7 +642,8 @@ def main(argv: list[str] | None = None) -> None:
         rows = [r for r in read_results(args.results) if r["task_id"] in ids
                 and (ns is None or int(r["n"]) in ns) and int(r["seed"]) in args.seeds
                 and (names is None or r["estimator"] in names)
-                and (not args.set or (r.get("settings") or {}) == {k: jsonable(v) for k, v in settings.items()})]
+                and (not args.set or not uses_neural_config(r["estimator"])
+                     or (r.get("settings") or {}) == {k: jsonable(v) for k, v in settings.items()})]
     else:
         names, notes = resolve_estimators(args.estimators or "ksg,smile")
         for msg in notes:

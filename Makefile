@@ -10,8 +10,12 @@ EXTRAS ?= dev
 BIN := $(VENV)/bin
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+# Benchmark-only environment for Beyond Normal's generator (bmi needs jax 0.4.30, numpy < 2,
+# pandas < 2): never mitool's runtime, never needed by `make test`.
+BENCH_VENV ?= .bench-venv
+BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench bench-env bmi40-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +36,15 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/knn_speed.py
+
+$(BENCH_STAMP): scripts/bench_env.sh
+	BENCH_VENV=$(BENCH_VENV) PYTHON=$(PYTHON) bash scripts/bench_env.sh
+
+bench-env: $(BENCH_STAMP)
+
+# The 40 tasks x N = 1k/5k/10k x seeds 0-2 into out/bmi40/data (~1.5 min, 163 MB)
+bmi40-data: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python benchmarks/bmi40_data.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

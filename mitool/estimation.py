@@ -298,6 +298,7 @@ def estimate(
         knn_transform = transform
 
     results: list[EstimatorResult] = []
+    _announce_big_neural_run(names, data_, cfg, progress, max_rows)
     if data_.x.shape[1] == 0 or data_.y.shape[1] == 0:
         side = "X" if data_.x.shape[1] == 0 else "Y"
         warnings.append(f"every {side} column is constant, so I(X;Y) = 0 exactly; nothing was estimated")
@@ -358,6 +359,26 @@ def estimate(
         result.extra["gate"] = evaluate_gate(gate, result.to_dict())
     result.seconds = time.perf_counter() - t0
     return result
+
+
+BIG_NEURAL_ROWS = 200_000  # from this many rows a neural run says how long it will take
+
+
+def _announce_big_neural_run(names, data, cfg, progress, max_rows) -> None:
+    """Before a neural run on a big table, say how long it should take and that --max-rows
+    exists (through the progress callback's notice: the library never prints)."""
+    from mitool.estimators import NEURAL
+
+    neural = [n for n in names if n in NEURAL or n == "auto"]
+    if progress is None or not neural or data.n < BIG_NEURAL_ROWS or data.x.shape[1] == 0:
+        return
+    from mitool.estimators.neural.engine import expected_seconds
+
+    each = expected_seconds("smile", data, cfg)
+    progress(0, 0, {"message": (
+        f"{data.n:,} rows: each neural estimator should take about {each:.0f} s here "
+        f"({cfg.folds} folds; its cost hardly grows with the rows); the k-NN estimators do "
+        "grow with them" + ("" if max_rows else ": --max-rows N estimates on a seeded sample"))})
 
 
 def _same_settings(name: str, cfg: NeuralConfig) -> bool:

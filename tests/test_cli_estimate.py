@@ -203,12 +203,20 @@ def test_default_estimators_side_by_side(runner, gauss_csv):
                          "-f", "json", "--quiet")
     assert code == 0, err
     doc = json.loads(out)
-    assert [r["estimator"] for r in doc["results"]] == ["smile", "ksg", "sklearn"]
-    assert doc["estimator"] == "smile" and doc["mi"] == doc["results"][0]["mi"]
-    smile = doc["results"][0]
-    assert smile["n_heldout"] == 1000 and smile["ceiling"] == pytest.approx(np.log(1000))
+    assert [r["estimator"] for r in doc["results"]] == ["auto", "smile", "gcmi", "ksg", "sklearn"]
+    assert doc["estimator"] == "auto" and doc["mi"] == doc["results"][0]["mi"]
+    auto = doc["results"][0]
+    parts = {r["estimator"]: r for r in doc["results"][1:]}
+    # the headline is the largest of its components, and says which one and why
+    assert auto["chosen"] in ("smile", "gcmi", "ksg")
+    assert auto["mi"] == max(parts[n]["mi"] for n in ("smile", "gcmi", "ksg"))
+    assert auto["why"].startswith("largest of ")
+    assert set(auto["components"]) == {"smile", "gcmi", "ksg"}
+    smile = parts["smile"]
+    assert smile["folds"] == 3 and smile["n_heldout"] == 2000
+    assert smile["ceiling"] == pytest.approx(np.log(666))
     assert smile["near_ceiling"] is False and smile["spread"] > 0 and smile["curve"]
-    assert abs(smile["mi"] - 0.5) < 0.1
+    assert abs(smile["mi"] - 0.5) < 0.1 and abs(auto["mi"] - 0.5) < 0.05
 
 
 def test_neural_bad_settings_are_usage_errors(runner, gauss_csv):

@@ -34,9 +34,9 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def wide(tmp_path_factory):
     rng = np.random.default_rng(7)
-    n = 1500
+    n = 1000
     base = rng.normal(size=n)
-    df = pd.DataFrame({f"c{i}": base * (i % 3) * 0.4 + rng.normal(size=n) for i in range(8)})
+    df = pd.DataFrame({f"c{i}": base * (i % 3) * 0.4 + rng.normal(size=n) for i in range(6)})
     df["label"] = np.where(base > 0, "a", "b")
     path = tmp_path_factory.mktemp("wide") / "wide.csv"
     df.to_csv(path, index=False)
@@ -99,19 +99,19 @@ def dask_cluster():
 
 
 def test_ray_cluster_equals_local_run(ray_head, wide):
-    local = mitool.pairs(wide, permutations=10, seed=3)
-    remote = mitool.pairs(wide, permutations=10, seed=3, backend="ray", address=ray_head)
-    assert remote.backend == "ray" and len(remote.scores) == 36
+    local = mitool.pairs(wide, permutations=5, seed=3)
+    remote = mitool.pairs(wide, permutations=5, seed=3, backend="ray", address=ray_head)
+    assert remote.backend == "ray" and len(remote.scores) == 21
     _same(local, remote)
     target = mitool.pairs(wide, target="label", backend="ray", address=ray_head)
     _same(mitool.pairs(wide, target="label"), target)
 
 
 def test_dask_cluster_equals_local_run(dask_cluster, wide):
-    local = mitool.pairs(wide, permutations=10, seed=3)
-    remote = mitool.pairs(wide, permutations=10, seed=3, backend="dask", address=dask_cluster,
+    local = mitool.pairs(wide, permutations=5, seed=3)
+    remote = mitool.pairs(wide, permutations=5, seed=3, backend="dask", address=dask_cluster,
                           jobs=2)
-    assert remote.backend == "dask" and len(remote.scores) == 36
+    assert remote.backend == "dask" and len(remote.scores) == 21
     _same(local, remote)
 
 

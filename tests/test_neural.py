@@ -16,7 +16,7 @@ from mitool.estimators.neural import (
     validate_config,
 )
 
-HEADLINE = "smile"  # the CLI's default neural estimator (docs/benchmarks.md)
+HEADLINE = "smile"  # auto's neural component (mitool/estimators/auto.py)
 
 
 def prepared(s) -> PreparedData:

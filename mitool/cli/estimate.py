@@ -34,8 +34,9 @@ class InputFormat(str, Enum):
 
 
 ESTIMATOR_HELP = (
-    "Comma-separated estimators: mine, mine-biased, jsd, nwj, infonce, smile, ksg, sklearn, or "
-    "'all'. Default: the headline neural estimator (smile) beside ksg and sklearn."
+    "Comma-separated estimators: auto, mine, mine-biased, jsd, nwj, infonce, smile, ksg, "
+    "sklearn, gcmi, or 'all'. Default: auto (the headline: the largest of gcmi, ksg and the "
+    "smile bound) with its parts and sklearn as their own rows."
 )
 
 

@@ -186,6 +186,13 @@ class PlainProgress:
     def __call__(self, done: int, total: int, fields: dict) -> None:
         import time
 
+        if "message" in fields:  # a one-off notice from the library: always shown
+            try:
+                self.stream.write(f"note: {fields['message']}\n")
+                self.stream.flush()
+            except (OSError, ValueError):
+                pass
+            return
         now = time.monotonic()
         stage = str(fields.get("stage", self.description))
         key = (stage, total)
@@ -252,6 +259,9 @@ def progress_bar(description: str, enabled: bool) -> Iterator["ProgressCallback 
         task = progress.add_task(description, total=None, info="")
 
         def update(done: int, total: int, fields: dict) -> None:
+            if "message" in fields:  # a one-off notice from the library, above the bar
+                progress.console.print(f"note: {_escape(str(fields['message']))}")
+                return
             label = fields.get("stage", description)
             progress.update(task, completed=done, total=total or None, description=label,
                             info=_info(fields))

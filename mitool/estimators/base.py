@@ -8,7 +8,9 @@ from typing import Any
 
 import numpy as np
 
-# (done, total, fields) -> None; the CLI turns it into a Rich progress bar on stderr.
+# (done, total, fields) -> None; the CLI turns it into a Rich progress bar on stderr (or
+# plain lines in a log). fields["stage"] names the work; fields["message"], when present, is
+# a one-off notice for the user (e.g. how long a big job will take), printed as it comes.
 ProgressCallback = Callable[[int, int, dict], None]
 
 

@@ -22,6 +22,7 @@ from mitool.estimators.base import EstimatorResult, PreparedData, ProgressCallba
 from mitool.estimators.config import NeuralConfig
 from mitool.estimators.neural.critics import Encoder, make_critic
 from mitool.estimators.neural.readouts import (
+    CONCAT_PAIRS,
     EVAL_BLOCK,
     REPORTED_READOUTS,
     SPREAD_GROUPS,
@@ -59,6 +60,47 @@ def _downsample(curve: list[dict], points: int = CURVE_POINTS) -> list[dict]:
         return curve
     keep = np.unique(np.linspace(0, len(curve) - 1, points).round().astype(int))
     return [curve[i] for i in keep]
+
+
+def expected_seconds(name: str, data: PreparedData, config: NeuralConfig | None = None) -> float:
+    """A quick forecast of one estimate's wall time on this machine: a few timed training
+    steps and one timed readout pass, scaled to the steps, folds and readout budget."""
+    config = config or NeuralConfig()
+    hidden = parse_hidden(config.hidden) if isinstance(config.hidden, str) else tuple(
+        int(h) for h in config.hidden)
+    device = resolve_device(config.device)
+    old = torch.get_num_threads()
+    torch.set_num_threads(choose_threads(config, device))
+    try:
+        wx = int(data.x.shape[1]) + (1 if config.radius else 0)
+        wy = int(data.y.shape[1]) + (1 if config.radius else 0)
+        critic = make_critic(resolve_critic(name, config), wx, wy, hidden, config.activation,
+                             config.embed_dim).to(device)
+        opt = torch.optim.Adam(critic.parameters(), lr=config.lr)
+        b = effective_batch(config, max(2, data.n // 2))
+        xb, yb = torch.randn(b, wx, device=device), torch.randn(b, wy, device=device)
+        t0 = 0.0
+        for i in range(25):  # 5 untimed warm-up steps (allocations, first-call costs)
+            if i == 5:
+                t0 = time.perf_counter()
+            loss = -critic(torch.cat([xb, xb]), torch.cat([yb, yb.roll(1, 0)])).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        per_step = (time.perf_counter() - t0) / 20
+        with torch.no_grad():
+            xr = torch.randn(1 << 15, wx, device=device)
+            yr = torch.randn(1 << 15, wy, device=device)
+            t0 = time.perf_counter()
+            critic(xr, yr)
+            per_pair = (time.perf_counter() - t0) / (1 << 15)
+    finally:
+        torch.set_num_threads(old)
+    steps = config.steps if config.epochs is None else config.epochs * data.n / b
+    held = data.n // max(1, config.folds)
+    pairs = min(CONCAT_PAIRS, held * (config.final_shifts + 1))
+    evals = steps / config.eval_every * min(VAL_ROWS, data.n) * (config.eval_shifts + 1)
+    return float(max(1, config.folds) * (steps * per_step + (pairs + evals) * per_pair))
 
 
 def estimate_neural(
@@ -117,6 +159,8 @@ def _fold(name, data, config, hidden, seed, device, progress, permutations, part
     """Train one critic on ``parts.train`` (early stopping on ``parts.validation``) and read
     it out on ``parts.heldout``; with ``permutations``, also on shuffles of those rows."""
     train_rows, val_rows, held_rows = parts.train, parts.validation, parts.heldout
+    if config.train_fraction < 1.0:  # a learning-curve point: fewer training rows, same rest
+        train_rows = train_rows[:max(2, int(round(train_rows.size * config.train_fraction)))]
     enc_x = Encoder.fit(data.x, data.x_discrete, train_rows, config.transform, config.radius)
     enc_y = Encoder.fit(data.y, data.y_discrete, train_rows, config.transform, config.radius)
     X = torch.from_numpy(enc_x(data.x)).to(device)  # (n, wx) float32

@@ -62,6 +62,8 @@ def validate_config(config: NeuralConfig, n_rows: int) -> None:
     if not isinstance(config.folds, int) or config.folds < 1 or config.folds > 20:
         raise UsageError(f"--folds must be an integer from 1 (one split) to 20, got "
                          f"{config.folds}")
+    if not (0.0 < config.train_fraction <= 1.0):
+        raise UsageError(f"train_fraction must be in (0, 1], got {config.train_fraction}")
     if not (0.0 < config.holdout < 1.0):
         raise UsageError(f"--holdout must be a fraction strictly between 0 and 1, got "
                          f"{config.holdout}")

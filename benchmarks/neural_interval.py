@@ -58,6 +58,9 @@ def one(task, seed: int, estimator: str) -> dict:
             "half_folds": half.details["fold_mi_raw"], "cpu": time.process_time() - t0}
 
 
+LC_FACTOR = 1 / (2**0.5 - 1)  # bias(n) ~ n^(-1/2): bias(n) = [I(n) - I(n/2)] / (sqrt 2 - 1)
+
+
 def intervals(r: dict) -> dict[str, tuple[float, float]]:
     """Candidate 95% intervals from one record (all clipped at 0 at the ends)."""
     z = 1.959964
@@ -71,8 +74,10 @@ def intervals(r: dict) -> dict[str, tuple[float, float]]:
     out = {
         "held-out SE only": (full - z * se, full + z * se),
         "fold t-interval": (full - t * se_folds, full + t * se_folds),
-        "Richardson (1/n) +b": (full - z * se_b, full + b + z * se_b),
-        "bias-aware +2b": (full - z * se_b, full + 2 * b + z * se_b),
+        "learning curve, bias ~ 1/n (+b)": (full - z * se_b, full + b + z * se_b),
+        "learning curve, bias ~ 1/sqrt(n) (+2.41b)": (full - z * se_b,
+                                                      full + LC_FACTOR * b + z * se_b),
+        "+3b": (full - z * se_b, full + 3 * b + z * se_b),
     }
     return {n: (max(0.0, lo), max(0.0, hi)) for n, (lo, hi) in out.items()}
 

@@ -59,6 +59,12 @@ def evaluate_gate(spec: GateSpec, report: dict[str, Any]) -> dict[str, Any]:
     def value_for(bound: str) -> tuple[float, str]:
         if spec.on == "ci":
             v = head.get(bound)
+            if v is None and bound == "ci_high" and head.get("ci_kind") == "lower bound only":
+                raise UsageError(
+                    f"--gate-on ci with --fail-above needs the interval's upper end, and "
+                    f"{name}'s is a lower bound only ({head.get('ci_method', '')}); gate on "
+                    "another estimator (e.g. -e gcmi or -e ksg) or use --gate-on estimate"
+                )
             if v is None:
                 raise EstimationError(f"{name} has no confidence interval to gate on")
             return v, f"{name} 95% CI {'low' if bound == 'ci_low' else 'high'} end"

@@ -94,8 +94,31 @@ def test_neural_permutation_and_interval():
     det = r.result("smile").details
     assert det["p_value"] == pytest.approx(0.05)  # observed beats all 19 shuffles
     assert det["permutation_scheme"].startswith("trained critic on shuffled held-out rows")
-    assert "null_mi_raw" not in det and len(det["ci_runs"]) == 3
+    assert "null_mi_raw" not in det
+    assert det["ci_kind"] == "bias-aware (learning curve)"
+    lc = det["ci_learning_curve"]
+    assert lc["full"] == det["mi_raw"] and lc["half"] < lc["full"] + 0.05
+    # the upper end adds the extrapolated shortfall of the bound
+    assert det["ci_high"] == pytest.approx(
+        det["mi_raw"] + lc["shortfall"] + 1.959964 * det["stderr"], abs=1e-4)
     assert det["ci_low"] <= 0.5 <= det["ci_high"] and det["ci_low"] <= r.mi <= det["ci_high"]
     ind = synthetic.independent(1000, 1, 1, seed=4)
     r = mitool.estimate(frame_of(ind), "x", "y", "smile", permutations=19, neural=cfg, seed=1)
     assert r.result("smile").details["p_value"] > 0.05
+
+
+def test_infonce_interval_is_a_lower_bound_and_the_gate_refuses_it(runner, tmp_path):
+    from mitool.cli import app
+
+    d = synthetic.gaussian(600, 1, 1, mi=0.5, seed=3)
+    path = tmp_path / "g.csv"
+    d.to_frame().to_csv(path, index=False)
+    r = mitool.estimate(path, "x", "y", "infonce", bootstrap=5,
+                        neural=__import__("mitool.estimators.config",
+                                          fromlist=["NeuralConfig"]).NeuralConfig(steps=100))
+    det = r.result("infonce").details
+    assert det["ci_kind"] == "lower bound only" and det["ci_high"] is None
+    out = runner.invoke(app, ["estimate", str(path), "--x", "x", "--y", "y", "-e", "infonce",
+                              "--steps", "100", "--fail-above", "1", "--gate-on", "ci"])
+    assert out.exit_code == 2
+    assert "lower bound only" in out.stderr and "-e gcmi" in out.stderr

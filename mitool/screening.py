@@ -461,10 +461,12 @@ def pairs(
     if refine is not None and (not isinstance(refine, int) or refine < 1):
         raise UsageError(f"--refine must be a positive integer, got {refine}")
     if refine is not None and prescreen is None:
-        prescreen = "ksg" if estimator != "ksg" else None
-        if prescreen is None:
-            raise UsageError("--refine re-scores the top pairs of a cheaper --prescreen "
-                             "estimator: give --prescreen (e.g. gcmi) or another --estimator")
+        prescreen = "gcmi"  # milliseconds per pair: the natural first pass
+    if prescreen is not None and prescreen == estimator:
+        raise UsageError(f"--prescreen {prescreen} is the --estimator itself: --refine re-scores "
+                         "the top pairs of a cheaper estimator with a better one")
+    if prescreen is not None and refine is None:
+        raise UsageError("--prescreen needs --refine N (how many top pairs to re-score)")
     if unit not in UNITS:
         raise UsageError(f"unknown unit '{unit}'; choose nats or bits")
     if backend not in BACKENDS:

@@ -87,3 +87,30 @@ def test_dask_backend_runs_or_explains_the_extra(table):
         a = mitool.pairs(table, target="label")
         b = mitool.pairs(table, target="label", backend="dask", jobs=2)
         assert [(s.x, s.mi) for s in a.scores] == [(s.x, s.mi) for s in b.scores]
+
+
+def test_any_estimator_and_a_prescreen_with_refine(table):
+    g = mitool.pairs(table, target="label", estimator="gcmi")
+    assert g.scores[0].x == "strong" and g.scores[0].estimator == "gcmi"
+    r = mitool.pairs(table, columns="noise_a,weak,strong,noise_b", estimator="ksg",
+                     prescreen="gcmi", refine=2)
+    assert r.prescreen == "gcmi" and r.refine == 2
+    refined = [s for s in r.scores if s.mi is not None]
+    assert len(refined) == 2 and all(s.prescreen_mi is not None for s in r.scores)
+    assert ("weak", "strong") in {(s.x, s.y) for s in refined}
+    top2 = sorted(r.scores, key=lambda s: -s.prescreen_mi)[:2]
+    assert {(s.x, s.y) for s in refined} == {(s.x, s.y) for s in top2}  # gcmi's top two
+    assert [s.mi is None for s in r.scores] == [False, False, True, True, True, True]
+    with pytest.raises(UsageError, match="needs --refine"):
+        mitool.pairs(table, target="label", prescreen="gcmi")
+
+
+def test_neural_pairs_have_per_pair_seeds(table):
+    from mitool.estimators.config import NeuralConfig
+
+    cfg = NeuralConfig(steps=100, eval_every=50, folds=1)
+    a = mitool.pairs(table, columns="weak,strong,noise_a", estimator="smile", neural=cfg)
+    b = mitool.pairs(table, columns="weak,strong,noise_a", estimator="smile", neural=cfg,
+                     jobs=2)
+    assert [s.mi for s in a.scores] == [s.mi for s in b.scores]  # not the worker count
+    assert a.scores[0].method.startswith("SMILE")

@@ -169,10 +169,12 @@ def test_ctrl_c_in_pairs_with_workers_is_one_line_and_130(tmp_path):
     df = pd.DataFrame(rng.normal(size=(20000, 12)), columns=[f"c{i}" for i in range(12)])
     path = tmp_path / "wide.csv"
     df.to_csv(path, index=False)
-    proc = subprocess.Popen([*mitool_cmd(), "pairs", str(path), "-j", "2"], env=env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    # 66 neural pairs: minutes of work on any machine, so the interrupt lands mid-screen.
+    proc = subprocess.Popen([*mitool_cmd(), "pairs", str(path), "-e", "smile", "-j", "2"],
+                            env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
-    time.sleep(6)  # workers are busy by now
+    time.sleep(8)  # workers are busy by now
+    assert proc.poll() is None, "the screen ended before the interrupt; make it longer"
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
     out, err = proc.communicate(timeout=60)
     text = err.decode()

@@ -91,6 +91,15 @@ def test_json_report(runner, bars, tmp_path):
     assert again["cluster_sizes"] == np.bincount(trained, minlength=2).tolist()
 
 
+def test_min_possible_loss_follows_lambda(runner, bars):
+    """At lambda = 2 the floor is -(2*2 - 1) log k = -3 log 2, not -log 2 (issue 10)."""
+    doc = _json(runner.invoke(app, ["cluster", str(bars), "--k", "2", *FAST, "--format", "json",
+                                    "--no-baseline", "--lambda-entropy", "2"]))
+    assert doc["lambda_entropy"] == 2.0
+    assert doc["min_possible_loss"] == pytest.approx(-3 * np.log(2))
+    assert doc["loss"] >= doc["min_possible_loss"] - 1e-6
+
+
 def test_same_seed_same_result(runner, bars):
     args = ["cluster", str(bars), "--k", "2", *FAST, "--format", "json", "--no-baseline"]
     first, second = _json(runner.invoke(app, args)), _json(runner.invoke(app, args))
@@ -123,6 +132,7 @@ def test_unlabelled_folder_has_null_metrics(runner, tmp_path):
         ("bars", ["--k", "25"], "larger than the number of images (24)"),
         ("bars", ["--format", "xml"], "--format must be table or json"),
         ("bars", ["--translate", "0.9"], "--translate must be between 0 and 0.5"),
+        ("bars", ["--lambda-entropy", "0.5"], "--lambda-entropy must be above 0.5"),
         ("bars", ["--channels", "2"], "--channels must be 1 or 3"),
         ("bars", ["--load-model", "missing.pt"], "does not exist"),
         ("bars", ["--load-model", "m.pt", "--epochs", "3"], "cannot be used with --load-model"),

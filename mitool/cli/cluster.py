@@ -158,11 +158,7 @@ def _render_table(result: Any) -> None:
         console.print("no labels (images are not in class sub-folders): accuracy/NMI/ARI not "
                       "computed")
     console.print(f"cluster sizes: {' '.join(str(s) for s in result.cluster_sizes)}")
-    console.print(f"min possible loss -log k = {-_log(result.k):.3f}; "
+    console.print(f"min possible loss {result.min_possible_loss:.3f} "
+                  f"(-(2λ-1)·log k at λ = {result.lambda_entropy:g}); "
                   f"{result.seconds:.1f} s on {result.device} ({result.threads} thread(s))")
 
-
-def _log(x: float) -> float:
-    import math
-
-    return math.log(x)

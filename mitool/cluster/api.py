@@ -21,6 +21,7 @@ import numpy as np
 
 from mitool.cluster.augment import AugmentConfig
 from mitool.cluster.images import ImageSet, load_folder
+from mitool.cluster.loss import min_possible_loss
 from mitool.cluster.metrics import (
     cluster_sizes,
     degeneracy_warnings,
@@ -62,7 +63,7 @@ class ClusterResult:
     cluster_sizes: list[int]
     chosen_subhead: int
     subhead_losses: list[float]  # IIC loss of every main sub-head on augmented pairs
-    loss: float  # the chosen sub-head's loss (minimum -log k for lambda = 1)
+    loss: float  # the chosen sub-head's loss (minimum: min_possible_loss)
     metrics: dict[str, float] | None  # accuracy / nmi / ari against folder labels
     baseline_kmeans: dict[str, float] | None
     seconds: float
@@ -76,12 +77,18 @@ class ClusterResult:
     image_size: int = 0
     loss_history: list[float] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
+    lambda_entropy: float = 1.0  # the weight the losses were computed with
     images: np.ndarray | None = field(default=None, repr=False)  # (N, C, S, S) in [0, 1]
     model_state: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def n_images(self) -> int:
         return len(self.paths)
+
+    @property
+    def min_possible_loss(self) -> float:
+        """The lowest loss k clusters allow at this lambda: -(2 lambda - 1) log k (lambda > 1/2)."""
+        return min_possible_loss(self.k, self.lambda_entropy)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report fields (see docs/cluster.md); no arrays per image."""
@@ -97,7 +104,8 @@ class ClusterResult:
             "chosen_subhead": self.chosen_subhead,
             "subhead_losses": self.subhead_losses,
             "loss": self.loss,
-            "min_possible_loss": -float(np.log(self.k)),
+            "min_possible_loss": self.min_possible_loss,
+            "lambda_entropy": self.lambda_entropy,
             "metrics": self.metrics,
             "baseline_kmeans": self.baseline_kmeans,
             "label_names": self.label_names,
@@ -228,7 +236,7 @@ def cluster(
     }
     return _result(
         data, clusters, confidence, k, chosen, losses, seed, baseline, start, dev, n_threads,
-        mode="train", loss_history=history, settings=settings,
+        mode="train", loss_history=history, settings=settings, lambda_entropy=lambda_entropy,
         model_state={"spec": spec.to_dict(), "state_dict": state, "chosen_subhead": chosen,
                      "lambda_entropy": lambda_entropy, "augment": settings["augment"]},
     )
@@ -280,8 +288,9 @@ def _check_settings(subheads, epochs, batch_size, repeats, lr, lambda_entropy, k
             raise UsageError(f"{name} must be at least 1, got {value}")
     if not lr > 0:
         raise UsageError(f"--lr must be positive, got {lr}")
-    if not lambda_entropy > 0:
-        raise UsageError(f"--lambda-entropy must be positive, got {lambda_entropy}")
+    if not lambda_entropy > 0.5:  # at or below 1/2 one single cluster is optimal (loss.py)
+        raise UsageError(f"--lambda-entropy must be above 0.5, got {lambda_entropy} (at or "
+                         "below 0.5 the loss is lowest with every image in one cluster)")
 
 
 def _skip_warnings(data: ImageSet) -> list[str]:
@@ -381,7 +390,7 @@ def assign(
     k = spec.k
     return _result(
         data, clusters, confidence, k, chosen, losses, seed, baseline and len(data.paths) >= k,
-        start, dev, n_threads, mode="load", model_state=payload,
+        start, dev, n_threads, mode="load", model_state=payload, lambda_entropy=lam,
     )
 
 

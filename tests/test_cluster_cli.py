@@ -150,16 +150,104 @@ def test_usage_errors(runner, bars, tmp_path, setup, extra, message):
     assert "Traceback" not in result.output
 
 
-def test_load_model_refuses_other_files(runner, bars, tmp_path):
+def _junk_models(tmp_path):
+    """Files that are not mitool models, each a different way of being wrong."""
+    text = tmp_path / "notes.txt"
+    text.write_text("hello world\n")
+    empty = tmp_path / "empty.pt"
+    empty.write_bytes(b"")
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"not a model")
-    result = runner.invoke(app, ["cluster", str(bars), "--load-model", str(garbage), "--quiet"])
-    assert result.exit_code == 2 and "is not a mitool cluster model" in result.stderr
-
+    tensor = tmp_path / "tensor.pt"  # a real torch file of something else
+    torch.save(torch.zeros(3), tensor)
+    other_dict = tmp_path / "state.pt"  # a state dict from some other network
+    torch.save({"weight": torch.zeros(2, 2)}, other_dict)
     pickled = tmp_path / "pickled.pt"  # an arbitrary object: weights_only loading refuses it
     torch.save({"format": "mitool-iic-model", "obj": Fraction(1, 3)}, pickled)
-    result = runner.invoke(app, ["cluster", str(bars), "--load-model", str(pickled), "--quiet"])
-    assert result.exit_code == 2 and "is not a mitool cluster model" in result.stderr
+    truncated = tmp_path / "truncated.pt"  # the right format tag, nothing else
+    torch.save({"format": "mitool-iic-model", "format_version": 1}, truncated)
+    return [text, empty, garbage, tensor, other_dict, pickled, truncated, tmp_path]
+
+
+def test_load_model_refuses_other_files(runner, bars, tmp_path):
+    for junk in _junk_models(tmp_path):
+        result = runner.invoke(app, ["cluster", str(bars), "--load-model", str(junk), "--quiet"])
+        assert result.exit_code == 2, (junk.name, result.output)
+        assert str(junk) in result.stderr
+        assert "not a mitool cluster model" in result.stderr or "is not a file" in result.stderr
+        assert "Traceback" not in result.output and result.stdout == ""
+
+
+def _never_train(monkeypatch):
+    import mitool.cluster as lib
+
+    def fail(*args, **kwargs):
+        raise AssertionError("training started before the outputs were checked")
+
+    monkeypatch.setattr(lib, "cluster", fail)
+
+
+@pytest.mark.parametrize("option", ["--assignments", "--montage", "--save-model"])
+def test_unwritable_outputs_fail_before_any_work(runner, bars, tmp_path, monkeypatch, option):
+    _never_train(monkeypatch)
+    a_file = tmp_path / "plain.txt"
+    a_file.write_text("x")
+    for target, message in ((tmp_path / "missing" / "out.x", "does not exist"),
+                            (a_file / "out.x", "is not a folder"),
+                            (tmp_path, "it is a folder")):
+        result = runner.invoke(app, ["cluster", str(bars), *FAST, option, str(target)])
+        assert result.exit_code == 2, result.output
+        assert option in result.stderr and str(target) in result.stderr
+        assert message in result.stderr and result.stdout == ""
+
+
+def test_two_outputs_naming_one_file(runner, bars, tmp_path, monkeypatch):
+    _never_train(monkeypatch)
+    same = tmp_path / "same.csv"
+    result = runner.invoke(app, ["cluster", str(bars), *FAST, "--assignments", str(same),
+                                 "--montage", str(same)])
+    assert result.exit_code == 2 and "name the same file" in result.stderr
+
+
+def test_a_failed_write_still_prints_the_report(runner, bars, tmp_path, monkeypatch):
+    import mitool.cluster as lib
+    from mitool.errors import EstimationError
+
+    def broken(result, path):
+        raise EstimationError(f"cannot write '{path}': disk full")
+
+    monkeypatch.setattr(lib, "write_montage", broken)
+    csv_path, png = tmp_path / "a.csv", tmp_path / "m.png"
+    result = runner.invoke(app, ["cluster", str(bars), "--k", "2", *FAST, "--format", "json",
+                                 "--assignments", str(csv_path), "--montage", str(png)])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["n_images"] == 24  # the report reached stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: --montage: cannot write '{png}': disk full"]
+    assert csv_path.is_file() and not png.exists()
+
+
+def test_ctrl_c_exits_130_with_one_line(runner, bars, monkeypatch):
+    import mitool.cluster as lib
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lib, "cluster", interrupted)
+    result = runner.invoke(app, ["cluster", str(bars), *FAST])
+    assert result.exit_code == 130 and result.stderr == "interrupted\n"
+
+
+def test_ctrl_c_during_training_is_not_swallowed(bars):
+    from mitool.cluster import cluster
+
+    def stop(done, total, fields):
+        if fields.get("stage") == "training" and done >= 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        cluster(bars, k=2, epochs=2, batch_size=16, repeats=2, subheads=2, overcluster=4,
+                baseline=False, progress=stop)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")

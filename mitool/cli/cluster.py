@@ -79,6 +79,8 @@ def cluster_command(
         fmt = output_format.strip().lower()
         if fmt not in ("table", "json"):
             raise UsageError(f"--format must be table or json, got '{output_format}'")
+        outputs = {"--assignments": assignments, "--montage": montage, "--save-model": save_model}
+        _check_outputs(outputs, load_model)
         import mitool.cluster as lib
 
         with cli_output.progress_reporter("clustering", quiet) as progress:
@@ -110,18 +112,44 @@ def cluster_command(
                     colour_jitter=colour_jitter, device=device, seed=seed, threads=threads, baseline=baseline,
                     progress=progress,
                 )
-        if assignments is not None:
-            lib.write_assignments(result, assignments)
-        if montage is not None:
-            lib.write_montage(result, montage)
-        if save_model is not None:
-            lib.save_model(result, save_model)
+        writers = {"--assignments": lib.write_assignments, "--montage": lib.write_montage,
+                   "--save-model": lib.save_model}
+        failures = _write_outputs(result, outputs, writers)
         for message in result.warnings:
             cli_output.warn(message)
         if fmt == "json":
             cli_output.emit_json(report(result))
         else:
             _render_table(result)
+        if failures:  # the report is out; now say what could not be written (exit 1)
+            from mitool.errors import EstimationError
+
+            raise EstimationError("; ".join(failures))
+
+
+def _check_outputs(outputs: dict[str, Path | None], load_model: Path | None) -> None:
+    """Every destination must be writable before any work (a typo costs a second, not a run)."""
+    from mitool.atomic import check_distinct, check_writable
+
+    for option, path in outputs.items():
+        if path is not None:
+            check_writable(path, option)
+    check_distinct({**outputs, "--load-model": load_model})
+
+
+def _write_outputs(result: Any, outputs: dict[str, Path | None], writers: dict) -> list[str]:
+    """Write each requested file; return the failures as messages instead of losing the report."""
+    from mitool.errors import MitoolError
+
+    failures: list[str] = []
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        try:
+            writers[option](result, path)
+        except MitoolError as exc:
+            failures.append(f"{option}: {exc}")
+    return failures
 
 
 def report(result: Any) -> dict[str, Any]:

@@ -319,19 +319,28 @@ def save_model(result: ClusterResult, path: str | os.PathLike[str]) -> None:
 
 def load_model(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a ``save_model`` file safely (``weights_only=True``: no arbitrary objects)."""
-    import pickle
-
     import torch
 
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise InputError(f"model file '{path}' does not exist")
+    if not os.path.isfile(path):
+        raise InputError(f"model file '{path}' is not a file")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as exc:
-        raise InputError(f"'{path}' is not a mitool cluster model ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - text, empty, zip or pickle junk all raise differently
+        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise InputError(f"'{path}' is not a mitool cluster model ({reason})") from None
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
         raise InputError(f"'{path}' is not a mitool cluster model")
-    if int(payload.get("format_version", 0)) > MODEL_FORMAT_VERSION:
+    try:
+        version = int(payload.get("format_version", 0))
+        ModelSpec.from_dict(payload["spec"])
+        int(payload["chosen_subhead"])
+        if not isinstance(payload["state_dict"], dict):
+            raise TypeError("state_dict is not a dict")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"'{path}' is not a mitool cluster model (incomplete: {exc!r})") from None
+    if version > MODEL_FORMAT_VERSION:
         raise InputError(f"'{path}' was saved by a newer mitool; upgrade to load it")
     return payload
 

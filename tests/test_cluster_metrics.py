@@ -12,6 +12,7 @@ from mitool.cluster.metrics import (
     hungarian_accuracy,
     hungarian_mapping,
     kmeans_clusters,
+    many_to_one_accuracy,
 )
 
 LABELS = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 2])
@@ -34,6 +35,17 @@ def test_known_mistakes():
 def test_more_clusters_than_labels_counts_unmatched_as_wrong():
     clusters = np.array([0, 0, 0, 1, 1, 1, 2, 2, 3, 3])  # label 2 split in two clusters
     assert hungarian_accuracy(LABELS, clusters) == pytest.approx(0.8)
+
+
+def test_many_to_one_accuracy_lets_clusters_share_a_label():
+    clusters = np.array([0, 0, 0, 1, 1, 1, 2, 2, 3, 3])  # label 2 split in two clusters
+    assert many_to_one_accuracy(LABELS, clusters) == 1.0  # one-to-one gives 0.8
+    mixed = np.array([0, 0, 1, 1, 1, 1, 2, 2, 2, 0])  # cluster 0 = {0, 0, 2}: majority 0
+    assert many_to_one_accuracy(LABELS, mixed) == pytest.approx(0.8)
+    assert many_to_one_accuracy(LABELS, np.arange(10)) == 1.0  # one cluster per item
+    scores = evaluate(LABELS, clusters, k=4)
+    assert scores["accuracy"] == pytest.approx(0.8) and scores["many_to_one_accuracy"] == 1.0
+    assert "many_to_one_accuracy" not in evaluate(LABELS, clusters, k=3)
 
 
 def test_one_cluster_gets_largest_class():

@@ -149,11 +149,11 @@ def _score(data: ImageSet, clusters: np.ndarray, k: int, seed: int, baseline: bo
     """(metrics, baseline metrics) when the folder has labels, else (None, None)."""
     if data.labels is None:
         return None, None
-    metrics = evaluate(data.labels, clusters)
+    metrics = evaluate(data.labels, clusters, k)
     base = None
     if baseline:
         flat = data.images.reshape(len(data.images), -1)
-        base = evaluate(data.labels, kmeans_clusters(flat, k, seed))
+        base = evaluate(data.labels, kmeans_clusters(flat, k, seed), k)
     return metrics, base
 
 

@@ -36,15 +36,37 @@ def hungarian_accuracy(labels: np.ndarray, clusters: np.ndarray) -> float:
     return float(hits.mean())
 
 
-def evaluate(labels: np.ndarray, clusters: np.ndarray) -> dict[str, float]:
-    """Accuracy (Hungarian), NMI and ARI of ``clusters`` against ``labels``."""
+def many_to_one_accuracy(labels: np.ndarray, clusters: np.ndarray) -> float:
+    """Fraction of items whose cluster's majority label is their label (the IIC paper's score
+    for over-clustering: several clusters may map to one label, so it is never below the
+    one-to-one accuracy and reaches 1 when every item has its own cluster)."""
+    labels = np.asarray(labels)
+    clusters = np.asarray(clusters)
+    if labels.shape != clusters.shape or labels.ndim != 1 or len(labels) == 0:
+        raise ValueError("labels and clusters must be non-empty 1-D arrays of the same length")
+    _, label_idx = np.unique(labels, return_inverse=True)
+    _, cluster_idx = np.unique(clusters, return_inverse=True)
+    counts = np.zeros((cluster_idx.max() + 1, label_idx.max() + 1), dtype=np.int64)
+    np.add.at(counts, (cluster_idx, label_idx), 1)
+    return float(counts.max(axis=1).sum() / len(labels))
+
+
+def evaluate(labels: np.ndarray, clusters: np.ndarray, k: int | None = None) -> dict[str, float]:
+    """Accuracy (Hungarian, one-to-one), NMI and ARI of ``clusters`` against ``labels``.
+
+    With ``k`` clusters for fewer labels, one-to-one matching leaves clusters unmatched, so
+    ``many_to_one_accuracy`` is added, labelled as such (see ``many_to_one_accuracy``).
+    """
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-    return {
+    scores = {
         "accuracy": hungarian_accuracy(labels, clusters),
         "nmi": float(normalized_mutual_info_score(labels, clusters)),
         "ari": float(adjusted_rand_score(labels, clusters)),
     }
+    if k is not None and k > len(np.unique(labels)):
+        scores["many_to_one_accuracy"] = many_to_one_accuracy(labels, clusters)
+    return scores
 
 
 def kmeans_clusters(features: np.ndarray, k: int, seed: int = 0) -> np.ndarray:

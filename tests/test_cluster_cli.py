@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from mitool.cli import app
 
 FAST = ["--epochs", "2", "--batch-size", "16", "--repeats", "2", "--subheads", "2",
-        "--overcluster", "4", "--quiet"]
+        "--overcluster", "4", "--threads", "1", "--quiet"]
 
 
 @pytest.fixture(autouse=True)
@@ -60,7 +60,7 @@ def test_json_report(runner, bars, tmp_path):
                                  "--assignments", str(out_csv), "--montage", str(out_png),
                                  "--save-model", str(out_model)])
     doc = _json(result)
-    assert doc["schema_version"] == 1 and doc["command"] == "cluster"
+    assert doc["schema_version"] == 2 and doc["command"] == "cluster"
     assert doc["n_images"] == 24 and doc["n_skipped"] == 1 and doc["k"] == 2
     assert sum(doc["cluster_sizes"]) == 24 and len(doc["cluster_sizes"]) == 2
     assert doc["chosen_subhead"] == int(np.argmin(doc["subhead_losses"]))
@@ -100,6 +100,43 @@ def test_min_possible_loss_follows_lambda(runner, bars):
     assert doc["loss"] >= doc["min_possible_loss"] - 1e-6
 
 
+def test_plan_is_printed_before_training_and_recorded(runner, bars):
+    """The expected duration comes from a timed warm-up, on stderr, before the report."""
+    args = [a for a in FAST[2:] if a != "--quiet"]  # no --epochs, no --quiet
+    result = runner.invoke(app, ["cluster", str(bars), "--k", "2", *args, "--steps", "12",
+                                 "--format", "json", "--no-baseline"])
+    doc = _json(result)
+    plan = [line for line in result.stderr.splitlines() if line.startswith("plan: ")]
+    assert len(plan) == 1 and "training 12 over + 12 main steps on 24 images" in plan[0]
+    assert "ms per step on cpu, 1 thread" in plan[0]
+    t = doc["training"]
+    assert t["steps"] == t["planned_steps"] == 24 and t["stopped_early"] is False
+    assert t["expected_seconds"] > 0 and t["seconds_per_step"] > 0
+    assert doc["settings"]["steps"] == 12 and doc["settings"]["epochs"] is None
+    quiet = runner.invoke(app, ["cluster", str(bars), "--k", "2", *FAST, "--no-baseline"])
+    assert "plan:" not in quiet.stderr
+
+
+def test_max_images_trains_on_a_sample_and_assigns_all(runner, bars):
+    doc = _json(runner.invoke(app, ["cluster", str(bars), "--k", "2", *FAST, "--format", "json",
+                                    "--max-images", "12", "--no-baseline"]))
+    assert doc["training"]["n_train"] == 12 and doc["n_images"] == 24
+    assert sum(doc["cluster_sizes"]) == 24
+
+
+def test_report_fields_of_schema_2(runner, bars):
+    doc = _json(runner.invoke(app, ["cluster", str(bars), "--k", "2", *FAST, "--format", "json"]))
+    assert 0 <= doc["mutual_information"] <= doc["max_mutual_information"] == pytest.approx(
+        np.log(2))
+    over = doc["overcluster"]
+    assert over["k"] == 4 and len(over["cluster_sizes"]) == 4 and sum(over["cluster_sizes"]) == 24
+    assert 0 <= over["chosen_subhead"] < 2
+    assert over["metrics"]["many_to_one_accuracy"] >= over["metrics"]["accuracy"]
+    assert doc["framed"] is False and doc["image_size"] == 8
+    for key in ("head", "stem_stride", "standardise", "framing", "augment"):
+        assert key in doc["settings"]
+
+
 def test_same_seed_same_result(runner, bars):
     args = ["cluster", str(bars), "--k", "2", *FAST, "--format", "json", "--no-baseline"]
     first, second = _json(runner.invoke(app, args)), _json(runner.invoke(app, args))
@@ -133,6 +170,10 @@ def test_unlabelled_folder_has_null_metrics(runner, tmp_path):
         ("bars", ["--format", "xml"], "--format must be table or json"),
         ("bars", ["--translate", "0.9"], "--translate must be between 0 and 0.5"),
         ("bars", ["--lambda-entropy", "0.5"], "--lambda-entropy must be above 0.5"),
+        ("bars", ["--steps", "5", "--epochs", "2"], "give --steps or --epochs, not both"),
+        ("bars", ["--max-images", "1"], "--max-images 1 is smaller than --k 10"),
+        ("bars", ["--framing", "tight"], "--framing must be one of auto, object, full"),
+        ("bars", ["--head", "round"], "--head must be flat or pool"),
         ("bars", ["--channels", "2"], "--channels must be 1 or 3"),
         ("bars", ["--load-model", "missing.pt"], "does not exist"),
         ("bars", ["--load-model", "m.pt", "--epochs", "3"], "cannot be used with --load-model"),

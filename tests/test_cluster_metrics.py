@@ -7,13 +7,13 @@ import pytest
 
 from mitool.cluster.metrics import (
     cluster_sizes,
-    degeneracy_warnings,
     evaluate,
     hungarian_accuracy,
     hungarian_mapping,
     kmeans_clusters,
     many_to_one_accuracy,
 )
+from mitool.cluster.result import LITTLE_STRUCTURE, structure_warnings
 
 LABELS = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 2])
 
@@ -68,9 +68,20 @@ def test_kmeans_finds_separated_blobs():
     assert hungarian_accuracy(truth, kmeans_clusters(x, 3, seed=0)) == 1.0
 
 
-def test_sizes_and_degeneracy_warnings():
+def test_sizes_and_structure_warnings():
     assert cluster_sizes(np.array([0, 0, 2]), 4) == [2, 0, 1, 0]
-    assert degeneracy_warnings([5, 5, 5]) == []
-    messages = degeneracy_warnings([90, 10, 0])
+    log3 = float(np.log(3))
+    assert structure_warnings([5, 5, 5], 0.9 * log3, 3) == []
+    messages = structure_warnings([90, 10, 0], 0.9 * log3, 3)
     assert any("1 of 3 clusters are empty" in m for m in messages)
     assert any("cluster 0 holds 90 of 100" in m for m in messages)
+    assert not any("little structure" in m for m in messages)
+
+
+def test_little_structure_is_said_plainly():
+    """Far below log k, the report says the clusters are not much more than chance."""
+    low = structure_warnings([30, 35, 35], 0.3 * float(np.log(3)), 3)
+    assert len(low) == 1 and low[0].startswith("little structure found")
+    assert "(30%)" in low[0] and "--k" in low[0]
+    just_enough = structure_warnings([30, 35, 35], LITTLE_STRUCTURE * float(np.log(3)) + 1e-9, 3)
+    assert just_enough == []

@@ -37,9 +37,13 @@ def test_default_augment_is_per_sample_and_in_range():
     assert not torch.allclose(out[0], out[1])  # every copy perturbed differently
 
 
-@pytest.mark.parametrize("size, channels", [(4, 1), (8, 1), (13, 3), (32, 3)])
-def test_model_shapes(size, channels):
-    spec = ModelSpec(channels=channels, image_size=size, k=3, overcluster=7, subheads=2)
+@pytest.mark.parametrize("size, channels, stride, head", [
+    (4, 1, 1, "flat"), (8, 1, 1, "flat"), (13, 3, 1, "flat"), (32, 3, 1, "flat"),
+    (16, 1, 2, "pool"), (28, 1, 2, "pool"), (27, 3, 2, "flat"), (64, 3, 4, "pool"),
+])
+def test_model_shapes(size, channels, stride, head):
+    spec = ModelSpec(channels=channels, image_size=size, k=3, overcluster=7, subheads=2,
+                     stem_stride=stride, head=head)
     model = build_model(spec)
     x = torch.rand(5, channels, size, size)
     main, over = model(x, "main"), model(x, "over")

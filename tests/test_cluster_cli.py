@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from mitool.cli import app
 
 FAST = ["--epochs", "2", "--batch-size", "16", "--repeats", "2", "--subheads", "2",
-        "--overcluster", "4", "--quiet"]
+        "--overcluster", "4", "--threads", "1", "--quiet"]
 
 
 @pytest.fixture(autouse=True)
@@ -60,7 +60,7 @@ def test_json_report(runner, bars, tmp_path):
                                  "--assignments", str(out_csv), "--montage", str(out_png),
                                  "--save-model", str(out_model)])
     doc = _json(result)
-    assert doc["schema_version"] == 1 and doc["command"] == "cluster"
+    assert doc["schema_version"] == 2 and doc["command"] == "cluster"
     assert doc["n_images"] == 24 and doc["n_skipped"] == 1 and doc["k"] == 2
     assert sum(doc["cluster_sizes"]) == 24 and len(doc["cluster_sizes"]) == 2
     assert doc["chosen_subhead"] == int(np.argmin(doc["subhead_losses"]))
@@ -89,6 +89,52 @@ def test_json_report(runner, bars, tmp_path):
     with open(out_csv, newline="") as fh:
         trained = [int(r["cluster"]) for r in csv.DictReader(fh)]
     assert again["cluster_sizes"] == np.bincount(trained, minlength=2).tolist()
+
+
+def test_min_possible_loss_follows_lambda(runner, bars):
+    """At lambda = 2 the floor is -(2*2 - 1) log k = -3 log 2, not -log 2 (issue 10)."""
+    doc = _json(runner.invoke(app, ["cluster", str(bars), "--k", "2", *FAST, "--format", "json",
+                                    "--no-baseline", "--lambda-entropy", "2"]))
+    assert doc["lambda_entropy"] == 2.0
+    assert doc["min_possible_loss"] == pytest.approx(-3 * np.log(2))
+    assert doc["loss"] >= doc["min_possible_loss"] - 1e-6
+
+
+def test_plan_is_printed_before_training_and_recorded(runner, bars):
+    """The expected duration comes from a timed warm-up, on stderr, before the report."""
+    args = [a for a in FAST[2:] if a != "--quiet"]  # no --epochs, no --quiet
+    result = runner.invoke(app, ["cluster", str(bars), "--k", "2", *args, "--steps", "12",
+                                 "--format", "json", "--no-baseline"])
+    doc = _json(result)
+    plan = [line for line in result.stderr.splitlines() if line.startswith("plan: ")]
+    assert len(plan) == 1 and "training 12 over + 12 main steps on 24 images" in plan[0]
+    assert "ms per step on cpu, 1 thread" in plan[0]
+    t = doc["training"]
+    assert t["steps"] == t["planned_steps"] == 24 and t["stopped_early"] is False
+    assert t["expected_seconds"] > 0 and t["seconds_per_step"] > 0
+    assert doc["settings"]["steps"] == 12 and doc["settings"]["epochs"] is None
+    quiet = runner.invoke(app, ["cluster", str(bars), "--k", "2", *FAST, "--no-baseline"])
+    assert "plan:" not in quiet.stderr
+
+
+def test_max_images_trains_on_a_sample_and_assigns_all(runner, bars):
+    doc = _json(runner.invoke(app, ["cluster", str(bars), "--k", "2", *FAST, "--format", "json",
+                                    "--max-images", "12", "--no-baseline"]))
+    assert doc["training"]["n_train"] == 12 and doc["n_images"] == 24
+    assert sum(doc["cluster_sizes"]) == 24
+
+
+def test_report_fields_of_schema_2(runner, bars):
+    doc = _json(runner.invoke(app, ["cluster", str(bars), "--k", "2", *FAST, "--format", "json"]))
+    assert 0 <= doc["mutual_information"] <= doc["max_mutual_information"] == pytest.approx(
+        np.log(2))
+    over = doc["overcluster"]
+    assert over["k"] == 4 and len(over["cluster_sizes"]) == 4 and sum(over["cluster_sizes"]) == 24
+    assert 0 <= over["chosen_subhead"] < 2
+    assert over["metrics"]["many_to_one_accuracy"] >= over["metrics"]["accuracy"]
+    assert doc["framed"] is False and doc["image_size"] == 8
+    for key in ("head", "stem_stride", "standardise", "framing", "augment"):
+        assert key in doc["settings"]
 
 
 def test_same_seed_same_result(runner, bars):
@@ -123,6 +169,11 @@ def test_unlabelled_folder_has_null_metrics(runner, tmp_path):
         ("bars", ["--k", "25"], "larger than the number of images (24)"),
         ("bars", ["--format", "xml"], "--format must be table or json"),
         ("bars", ["--translate", "0.9"], "--translate must be between 0 and 0.5"),
+        ("bars", ["--lambda-entropy", "0.5"], "--lambda-entropy must be above 0.5"),
+        ("bars", ["--steps", "5", "--epochs", "2"], "give --steps or --epochs, not both"),
+        ("bars", ["--max-images", "1"], "--max-images 1 is smaller than --k 10"),
+        ("bars", ["--framing", "tight"], "--framing must be one of auto, object, full"),
+        ("bars", ["--head", "round"], "--head must be flat or pool"),
         ("bars", ["--channels", "2"], "--channels must be 1 or 3"),
         ("bars", ["--load-model", "missing.pt"], "does not exist"),
         ("bars", ["--load-model", "m.pt", "--epochs", "3"], "cannot be used with --load-model"),
@@ -140,16 +191,104 @@ def test_usage_errors(runner, bars, tmp_path, setup, extra, message):
     assert "Traceback" not in result.output
 
 
-def test_load_model_refuses_other_files(runner, bars, tmp_path):
+def _junk_models(tmp_path):
+    """Files that are not mitool models, each a different way of being wrong."""
+    text = tmp_path / "notes.txt"
+    text.write_text("hello world\n")
+    empty = tmp_path / "empty.pt"
+    empty.write_bytes(b"")
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"not a model")
-    result = runner.invoke(app, ["cluster", str(bars), "--load-model", str(garbage), "--quiet"])
-    assert result.exit_code == 2 and "is not a mitool cluster model" in result.stderr
-
+    tensor = tmp_path / "tensor.pt"  # a real torch file of something else
+    torch.save(torch.zeros(3), tensor)
+    other_dict = tmp_path / "state.pt"  # a state dict from some other network
+    torch.save({"weight": torch.zeros(2, 2)}, other_dict)
     pickled = tmp_path / "pickled.pt"  # an arbitrary object: weights_only loading refuses it
     torch.save({"format": "mitool-iic-model", "obj": Fraction(1, 3)}, pickled)
-    result = runner.invoke(app, ["cluster", str(bars), "--load-model", str(pickled), "--quiet"])
-    assert result.exit_code == 2 and "is not a mitool cluster model" in result.stderr
+    truncated = tmp_path / "truncated.pt"  # the right format tag, nothing else
+    torch.save({"format": "mitool-iic-model", "format_version": 1}, truncated)
+    return [text, empty, garbage, tensor, other_dict, pickled, truncated, tmp_path]
+
+
+def test_load_model_refuses_other_files(runner, bars, tmp_path):
+    for junk in _junk_models(tmp_path):
+        result = runner.invoke(app, ["cluster", str(bars), "--load-model", str(junk), "--quiet"])
+        assert result.exit_code == 2, (junk.name, result.output)
+        assert str(junk) in result.stderr
+        assert "not a mitool cluster model" in result.stderr or "is not a file" in result.stderr
+        assert "Traceback" not in result.output and result.stdout == ""
+
+
+def _never_train(monkeypatch):
+    import mitool.cluster as lib
+
+    def fail(*args, **kwargs):
+        raise AssertionError("training started before the outputs were checked")
+
+    monkeypatch.setattr(lib, "cluster", fail)
+
+
+@pytest.mark.parametrize("option", ["--assignments", "--montage", "--save-model"])
+def test_unwritable_outputs_fail_before_any_work(runner, bars, tmp_path, monkeypatch, option):
+    _never_train(monkeypatch)
+    a_file = tmp_path / "plain.txt"
+    a_file.write_text("x")
+    for target, message in ((tmp_path / "missing" / "out.x", "does not exist"),
+                            (a_file / "out.x", "is not a folder"),
+                            (tmp_path, "it is a folder")):
+        result = runner.invoke(app, ["cluster", str(bars), *FAST, option, str(target)])
+        assert result.exit_code == 2, result.output
+        assert option in result.stderr and str(target) in result.stderr
+        assert message in result.stderr and result.stdout == ""
+
+
+def test_two_outputs_naming_one_file(runner, bars, tmp_path, monkeypatch):
+    _never_train(monkeypatch)
+    same = tmp_path / "same.csv"
+    result = runner.invoke(app, ["cluster", str(bars), *FAST, "--assignments", str(same),
+                                 "--montage", str(same)])
+    assert result.exit_code == 2 and "name the same file" in result.stderr
+
+
+def test_a_failed_write_still_prints_the_report(runner, bars, tmp_path, monkeypatch):
+    import mitool.cluster as lib
+    from mitool.errors import EstimationError
+
+    def broken(result, path):
+        raise EstimationError(f"cannot write '{path}': disk full")
+
+    monkeypatch.setattr(lib, "write_montage", broken)
+    csv_path, png = tmp_path / "a.csv", tmp_path / "m.png"
+    result = runner.invoke(app, ["cluster", str(bars), "--k", "2", *FAST, "--format", "json",
+                                 "--assignments", str(csv_path), "--montage", str(png)])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["n_images"] == 24  # the report reached stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: --montage: cannot write '{png}': disk full"]
+    assert csv_path.is_file() and not png.exists()
+
+
+def test_ctrl_c_exits_130_with_one_line(runner, bars, monkeypatch):
+    import mitool.cluster as lib
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lib, "cluster", interrupted)
+    result = runner.invoke(app, ["cluster", str(bars), *FAST])
+    assert result.exit_code == 130 and result.stderr == "interrupted\n"
+
+
+def test_ctrl_c_during_training_is_not_swallowed(bars):
+    from mitool.cluster import cluster
+
+    def stop(done, total, fields):
+        if fields.get("stage") == "training" and done >= 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        cluster(bars, k=2, epochs=2, batch_size=16, repeats=2, subheads=2, overcluster=4,
+                baseline=False, progress=stop)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from mitool.cluster.loss import iic_loss, iic_loss_from_joint, joint_matrix
+from mitool.cluster.loss import (
+    iic_loss,
+    iic_loss_from_joint,
+    joint_matrix,
+    min_possible_loss,
+    mutual_information_from_joint,
+)
 
 P1 = torch.tensor([[0.8, 0.2], [0.3, 0.7]], dtype=torch.float64)
 P2 = torch.tensor([[0.6, 0.4], [0.1, 0.9]], dtype=torch.float64)
@@ -61,6 +67,39 @@ def test_loss_never_below_minus_log_k_on_random_inputs():
         a = torch.softmax(torch.randn(64, 5, generator=gen) * 3, dim=1)
         b = torch.softmax(torch.randn(64, 5, generator=gen) * 3, dim=1)
         assert iic_loss(a, b).item() >= -math.log(5) - 1e-6
+
+
+@pytest.mark.parametrize("k", [2, 3, 10])
+@pytest.mark.parametrize("lam", [0.6, 1.0, 1.5, 2.0])
+def test_min_possible_loss_is_reached_and_never_beaten(k, lam):
+    """-(2 lambda - 1) log k: a perfect assignment reaches it, random ones stay above it."""
+    assert min_possible_loss(10, 2.0) == pytest.approx(-3 * math.log(10))  # -6.91, not -2.30
+    labels = torch.arange(4 * k) % k
+    onehot = torch.nn.functional.one_hot(labels, k).double()
+    best = min_possible_loss(k, lam)
+    assert iic_loss(onehot, onehot, lam).item() == pytest.approx(best, abs=1e-9)
+    gen = torch.Generator().manual_seed(k)
+    for _ in range(20):
+        a = torch.softmax(torch.randn(64, k, generator=gen, dtype=torch.float64) * 3, dim=1)
+        b = torch.softmax(torch.randn(64, k, generator=gen, dtype=torch.float64) * 3, dim=1)
+        assert iic_loss(a, b, lam).item() >= best - 1e-9
+
+
+@pytest.mark.parametrize("lam", [0.3, 0.5])
+def test_small_lambda_makes_one_cluster_optimal(lam):
+    """For lambda <= 1/2 the minimum is 0, reached by collapse; a perfect split scores worse."""
+    k = 4
+    assert min_possible_loss(k, lam) == 0.0
+    collapsed = torch.zeros(32, k, dtype=torch.float64)
+    collapsed[:, 0] = 1.0
+    onehot = torch.nn.functional.one_hot(torch.arange(32) % k, k).double()
+    assert iic_loss(collapsed, collapsed, lam).item() == pytest.approx(0.0, abs=1e-9)
+    assert iic_loss(onehot, onehot, lam).item() >= -1e-12
+
+
+def test_mutual_information_of_a_perfect_split_is_log_k():
+    joint = torch.eye(5, dtype=torch.float64) / 5
+    assert mutual_information_from_joint(joint).item() == pytest.approx(math.log(5), abs=1e-9)
 
 
 def test_collapsed_and_uniform_outputs_carry_no_information():

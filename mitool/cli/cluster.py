@@ -12,7 +12,22 @@ import typer
 
 from mitool.cli import output as cli_output
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def _print_plan(plan: Any) -> None:
+    """The expected duration before training starts (and for long CPU jobs, how to cut it)."""
+    import sys
+
+    lines = [f"plan: {plan.summary()}"]
+    tips = plan.advice()
+    if tips:
+        lines.append("  to make it shorter: " + "; ".join(tips))
+    try:
+        sys.stderr.write("\n".join(lines) + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def register(app: typer.Typer) -> None:
@@ -31,8 +46,15 @@ def cluster_command(
         "(default 5*k; 0 = off)."),
     subheads: int = typer.Option(5, "--subheads", help="Sub-heads per head; the one with the "
                                  "lowest IIC loss is reported."),
+    steps: int | None = typer.Option(None, "--steps", help="Optimiser steps per head (default: "
+                                     "sized by the number of images, 700 at 1,800, 2,700 at "
+                                     "60,000; stops early once the loss stops improving)."),
     epochs: int | None = typer.Option(None, "--epochs", help="Passes over the images per head "
-                                      "(default 25)."),
+                                      "instead of the step budget (no early stop)."),
+    early_stop: bool = typer.Option(True, "--early-stop/--no-early-stop", help="Stop when the "
+                                    "best sub-head's loss stops improving (default budget only)."),
+    max_images: int | None = typer.Option(None, "--max-images", help="Train on a random sample "
+                                          "of this many images, then assign all of them."),
     batch_size: int | None = typer.Option(None, "--batch-size",
                                           help="Distinct images per batch (default 64)."),
     repeats: int | None = typer.Option(None, "--repeats", help="Perturbed copies of each image "
@@ -40,26 +62,35 @@ def cluster_command(
     lr: float | None = typer.Option(None, "--lr", help="Adam learning rate (default 1e-3)."),
     lambda_entropy: float = typer.Option(1.0, "--lambda-entropy", help="Weight of the marginal "
                                          "entropies (1 = plain mutual information; >1 spreads "
-                                         "images over more clusters)."),
-    image_size: int | None = typer.Option(None, "--image-size", help="Side images are resized "
-                                          "to (default median of the data, at most 64)."),
-    channels: int | None = typer.Option(None, "--channels", help="1 (grayscale) or 3 (colour) "
-                                        "(default 1 if every image is grayscale)."),
+                                         "images over more clusters; must be above 0.5)."),
+    image_size: int | None = typer.Option(None, "--image-size", help="Working side images are "
+                                          "resized to (default: the smallest that keeps the "
+                                          "content's detail, at most 64)."),
+    channels: int | None = typer.Option(None, "--channels", help="1 (grayscale, the default: "
+                                        "clusters then follow shape, not hue) or 3 (colour, when "
+                                        "colour is what the groups differ by)."),
+    framing: str = typer.Option("auto", "--framing", help="auto | object | full: cut each image "
+                                "to the square around its object (auto: when the objects are "
+                                "clearly smaller than the frame)."),
+    head: str | None = typer.Option(None, "--head", help="flat (reads where things are) or pool "
+                                    "(ignores position) (default: flat when framed or below "
+                                    "16 px, else pool)."),
     flip: bool = typer.Option(False, "--flip/--no-flip", help="Random horizontal flips "
                               "(off: digits and text are not flip-invariant)."),
-    translate: float = typer.Option(0.1, "--translate", help="Max random shift, as a fraction "
-                                    "of the image side (raise to ~0.25 when objects sit "
-                                    "anywhere in the frame)."),
-    zoom: float = typer.Option(0.1, "--zoom", help="Max random zoom in or out (0.1 = 90-110%; "
-                               "raise to ~0.2 when object sizes vary)."),
-    rotation: float = typer.Option(15.0, "--rotation", help="Max random rotation in degrees."),
+    translate: float | None = typer.Option(None, "--translate", help="Max random shift, as a "
+                                           "fraction of the image side (default %TRANSLATE%)."),
+    zoom: float | None = typer.Option(None, "--zoom", help="Max random zoom in or out (default "
+                                      "%ZOOM%)."),
+    rotation: float | None = typer.Option(None, "--rotation", help="Max random rotation in "
+                                          "degrees (default %ROTATION%)."),
     colour_jitter: bool = typer.Option(True, "--colour-jitter/--no-colour-jitter",
                                        help="Colour images: shuffle channels and jitter "
                                        "saturation so clusters do not follow hue."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda"),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
-    threads: int | None = typer.Option(None, "--threads", help="torch CPU threads "
-                                       "(default 1 on CPU, fastest for these small models)."),
+    threads: int | None = typer.Option(None, "--threads", help="torch CPU threads (default: "
+                                       "timed during the warm-up, re-timed when the machine "
+                                       "gets busier; give a number for bit-identical reruns)."),
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also score k-means "
                                   "on raw pixels when labels exist."),
     assignments: Path | None = typer.Option(None, "--assignments", help="Write a CSV: path, "
@@ -79,13 +110,18 @@ def cluster_command(
         fmt = output_format.strip().lower()
         if fmt not in ("table", "json"):
             raise UsageError(f"--format must be table or json, got '{output_format}'")
+        outputs = {"--assignments": assignments, "--montage": montage, "--save-model": save_model}
+        _check_outputs(outputs, load_model)
         import mitool.cluster as lib
 
         with cli_output.progress_reporter("clustering", quiet) as progress:
             if load_model is not None:
-                training_only = {"--overcluster": overcluster, "--epochs": epochs,
+                training_only = {"--overcluster": overcluster, "--steps": steps,
+                                 "--epochs": epochs, "--max-images": max_images,
                                  "--batch-size": batch_size, "--repeats": repeats, "--lr": lr,
-                                 "--image-size": image_size, "--channels": channels}
+                                 "--image-size": image_size, "--channels": channels,
+                                 "--head": head,
+                                 "--framing": None if framing == "auto" else framing}
                 given = [name for name, value in training_only.items() if value is not None]
                 if given:
                     raise UsageError(f"{', '.join(given)} cannot be used with --load-model "
@@ -100,28 +136,56 @@ def cluster_command(
                 defaults = lib.TrainConfig()
                 result = lib.cluster(
                     folder, k=k if k is not None else 10, overcluster=overcluster,
-                    subheads=subheads,
-                    epochs=epochs if epochs is not None else defaults.epochs,
+                    subheads=subheads, steps=steps, epochs=epochs, early_stop=early_stop,
+                    max_images=max_images, framing=framing.strip().lower(),
                     batch_size=batch_size if batch_size is not None else defaults.batch_size,
                     repeats=repeats if repeats is not None else defaults.repeats,
                     lr=lr if lr is not None else defaults.lr,
-                    lambda_entropy=lambda_entropy, image_size=image_size, channels=channels,
-                    flip=flip, translate=translate, zoom=zoom, rotation=rotation,
-                    colour_jitter=colour_jitter, device=device, seed=seed, threads=threads, baseline=baseline,
-                    progress=progress,
+                    lambda_entropy=lambda_entropy, image_size=image_size,
+                    channels=channels if channels is not None else 1,
+                    head=head, flip=flip, translate=translate, zoom=zoom, rotation=rotation,
+                    colour_jitter=colour_jitter, device=device, seed=seed, threads=threads,
+                    baseline=baseline, progress=progress,
+                    on_plan=None if quiet else _print_plan,
                 )
-        if assignments is not None:
-            lib.write_assignments(result, assignments)
-        if montage is not None:
-            lib.write_montage(result, montage)
-        if save_model is not None:
-            lib.save_model(result, save_model)
+        writers = {"--assignments": lib.write_assignments, "--montage": lib.write_montage,
+                   "--save-model": lib.save_model}
+        failures = _write_outputs(result, outputs, writers)
         for message in result.warnings:
             cli_output.warn(message)
         if fmt == "json":
             cli_output.emit_json(report(result))
         else:
             _render_table(result)
+        if failures:  # the report is out; now say what could not be written (exit 1)
+            from mitool.errors import EstimationError
+
+            raise EstimationError("; ".join(failures))
+
+
+def _check_outputs(outputs: dict[str, Path | None], load_model: Path | None) -> None:
+    """Every destination must be writable before any work (a typo costs a second, not a run)."""
+    from mitool.atomic import check_distinct, check_writable
+
+    for option, path in outputs.items():
+        if path is not None:
+            check_writable(path, option)
+    check_distinct({**outputs, "--load-model": load_model})
+
+
+def _write_outputs(result: Any, outputs: dict[str, Path | None], writers: dict) -> list[str]:
+    """Write each requested file; return the failures as messages instead of losing the report."""
+    from mitool.errors import MitoolError
+
+    failures: list[str] = []
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        try:
+            writers[option](result, path)
+        except MitoolError as exc:
+            failures.append(f"{option}: {exc}")
+    return failures
 
 
 def report(result: Any) -> dict[str, Any]:
@@ -137,17 +201,27 @@ def _fmt(value: float | None) -> str:
 
 
 def _render_table(result: Any) -> None:
+    import math
+
     from rich.table import Table
+
+    from mitool.cluster.budget import format_duration
 
     console = cli_output.stdout_console()
     title = (f"IIC clustering: {result.n_images} images"
-             f"{f' ({result.n_skipped} skipped)' if result.n_skipped else ''}, k={result.k}")
+             f"{f' ({result.n_skipped} skipped)' if result.n_skipped else ''}, k={result.k}, "
+             f"{result.image_size} px")
     table = Table(title=title)
     table.add_column("method")
     for name in ("accuracy", "NMI", "ARI"):
         table.add_column(name, justify="right")
     table.add_column("IIC loss", justify="right")
     rows = [(f"IIC (sub-head {result.chosen_subhead})", result.metrics, result.loss)]
+    over = result.overcluster
+    if over is not None and over.get("metrics") is not None:
+        rows.append((f"over-clustering head, k={over['k']} (many-to-one)",
+                     {**over["metrics"], "accuracy": over["metrics"].get(
+                         "many_to_one_accuracy", over["metrics"]["accuracy"])}, over["loss"]))
     if result.baseline_kmeans is not None:
         rows.append(("k-means on pixels", result.baseline_kmeans, None))
     for name, scores, loss in rows:
@@ -157,12 +231,20 @@ def _render_table(result: Any) -> None:
     if result.metrics is None:
         console.print("no labels (images are not in class sub-folders): accuracy/NMI/ARI not "
                       "computed")
+    elif "many_to_one_accuracy" in result.metrics:
+        console.print(f"many-to-one accuracy (clusters may share a label): "
+                      f"{result.metrics['many_to_one_accuracy']:.3f}")
     console.print(f"cluster sizes: {' '.join(str(s) for s in result.cluster_sizes)}")
-    console.print(f"min possible loss -log k = {-_log(result.k):.3f}; "
-                  f"{result.seconds:.1f} s on {result.device} ({result.threads} thread(s))")
-
-
-def _log(x: float) -> float:
-    import math
-
-    return math.log(x)
+    share = result.mutual_information / math.log(result.k)
+    console.print(f"mutual information of two perturbed views: {result.mutual_information:.3f} "
+                  f"of log k = {math.log(result.k):.3f} nats ({share:.0%}); min possible loss "
+                  f"{result.min_possible_loss:.3f} (-(2λ-1)·log k at λ = {result.lambda_entropy:g})")
+    t = result.training
+    if t:
+        stopped = " (stopped early: the loss had stopped improving)" if t["stopped_early"] else ""
+        expected = (f", expected {format_duration(t['expected_seconds'])}"
+                    if t.get("expected_seconds") is not None else "")
+        console.print(f"trained {t['steps']:,} of {t['planned_steps']:,} steps{stopped} in "
+                      f"{format_duration(t['seconds'])}{expected}")
+    console.print(f"{format_duration(result.seconds)} in all on {result.device} "
+                  f"({result.threads} thread(s))")

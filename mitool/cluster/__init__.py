@@ -2,13 +2,15 @@
 
 ``cluster(folder, k=10)`` trains and returns a ``ClusterResult``; ``assign(folder, model)``
 clusters new images with a saved model. The work lives in ``api`` (entry points, model
-files, writers), ``train``, ``model``, ``augment``, ``loss``, ``images`` and ``metrics``.
+files, writers), ``result``, ``modelfile``, ``budget``, ``threads``, ``train``, ``model``,
+``augment``, ``loss``, ``images``, ``metrics`` and ``montage``.
 """
 
 from mitool.cluster.api import (
     AugmentConfig,
     ClusterResult,
     TrainConfig,
+    TrainPlan,
     assign,
     cluster,
     load_model,
@@ -21,6 +23,7 @@ __all__ = [
     "AugmentConfig",
     "ClusterResult",
     "TrainConfig",
+    "TrainPlan",
     "assign",
     "cluster",
     "load_model",

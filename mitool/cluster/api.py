@@ -9,26 +9,24 @@ clusters new images with a model saved by ``save_model``. Nothing here prints or
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import os
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from mitool.cluster.augment import AugmentConfig
+from mitool.cluster.budget import TrainPlan
 from mitool.cluster.images import ImageSet, load_folder
-from mitool.cluster.metrics import (
-    cluster_sizes,
-    degeneracy_warnings,
-    evaluate,
-    kmeans_clusters,
-)
-from mitool.cluster.model import ModelSpec
+from mitool.cluster.metrics import cluster_sizes, evaluate, kmeans_clusters
+from mitool.cluster.model import ModelSpec, default_stem_stride
+from mitool.cluster.modelfile import load_model, save_model
 from mitool.cluster.montage import save_montage
+from mitool.cluster.orientation import direction_coherence, rotation_is_nuisance
+from mitool.cluster.result import ClusterResult, structure_warnings
 from mitool.cluster.train import TrainConfig
 from mitool.errors import InputError, UsageError
 
@@ -36,6 +34,7 @@ __all__ = [
     "AugmentConfig",
     "ClusterResult",
     "TrainConfig",
+    "TrainPlan",
     "assign",
     "cluster",
     "load_model",
@@ -45,89 +44,35 @@ __all__ = [
 ]
 
 Progress = Callable[[int, int, dict], None]
-MODEL_FORMAT = "mitool-iic-model"
-MODEL_FORMAT_VERSION = 1
 
 
-@dataclass
-class ClusterResult:
-    """Everything one clustering run found; plain numpy/python values (JSON via ``to_dict``)."""
 
-    paths: list[str]
-    clusters: np.ndarray  # (N,) cluster index per image
-    confidence: np.ndarray  # (N,) probability of that cluster
-    k: int
-    n_skipped: int
-    skipped: list[str]
-    cluster_sizes: list[int]
-    chosen_subhead: int
-    subhead_losses: list[float]  # IIC loss of every main sub-head on augmented pairs
-    loss: float  # the chosen sub-head's loss (minimum -log k for lambda = 1)
-    metrics: dict[str, float] | None  # accuracy / nmi / ari against folder labels
-    baseline_kmeans: dict[str, float] | None
-    seconds: float
-    device: str
-    threads: int
-    warnings: list[str]
-    mode: str  # "train" or "load"
-    labels: np.ndarray | None = field(default=None, repr=False)
-    label_names: list[str] | None = None
-    channels: int = 1
-    image_size: int = 0
-    loss_history: list[float] = field(default_factory=list)
-    settings: dict[str, Any] = field(default_factory=dict)
-    images: np.ndarray | None = field(default=None, repr=False)  # (N, C, S, S) in [0, 1]
-    model_state: dict[str, Any] | None = field(default=None, repr=False)
+def _threads(threads: int | None, dev):
+    """(fixed thread count or None, governor or None) for the run; checks --threads."""
+    from mitool.cluster.threads import ThreadGovernor, available_cores, candidate_threads
 
-    @property
-    def n_images(self) -> int:
-        return len(self.paths)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON report fields (see docs/cluster.md); no arrays per image."""
-        return {
-            "mode": self.mode,
-            "n_images": self.n_images,
-            "n_skipped": self.n_skipped,
-            "skipped": self.skipped[:20],
-            "k": self.k,
-            "channels": self.channels,
-            "image_size": self.image_size,
-            "cluster_sizes": self.cluster_sizes,
-            "chosen_subhead": self.chosen_subhead,
-            "subhead_losses": self.subhead_losses,
-            "loss": self.loss,
-            "min_possible_loss": -float(np.log(self.k)),
-            "metrics": self.metrics,
-            "baseline_kmeans": self.baseline_kmeans,
-            "label_names": self.label_names,
-            "loss_history": self.loss_history,
-            "settings": self.settings,
-            "seconds": self.seconds,
-            "device": self.device,
-            "threads": self.threads,
-            "warnings": self.warnings,
-        }
+    if threads is not None:
+        if threads < 1:
+            raise UsageError(f"--threads must be at least 1, got {threads}")
+        return threads, None
+    if dev.type != "cpu":
+        return None, None
+    return None, ThreadGovernor(candidate_threads(available_cores()))
 
 
-@contextlib.contextmanager
-def _torch_threads(n: int | None, device) -> Iterator[int]:
-    """Set torch's CPU thread count for the run and restore it afterwards.
+class _TorchThreads:
+    """Restore torch's CPU thread count after the run (the governor changes it during one)."""
 
-    Default 1: the models are small, and on 2 cores threading overhead dominates (measured in
-    benchmarks/cluster.py; up to 16x slower with 2 threads when another process is busy).
-    """
-    import torch
+    def __enter__(self):
+        import torch
 
-    before = torch.get_num_threads()
-    chosen = n if n is not None else (1 if device.type == "cpu" else before)
-    if chosen < 1:
-        raise UsageError(f"--threads must be at least 1, got {chosen}")
-    torch.set_num_threads(chosen)
-    try:
-        yield chosen
-    finally:
-        torch.set_num_threads(before)
+        self.before = torch.get_num_threads()
+        return self
+
+    def __exit__(self, *exc):
+        import torch
+
+        torch.set_num_threads(self.before)
 
 
 def _check_k(k: int, n_images: int) -> None:
@@ -137,16 +82,11 @@ def _check_k(k: int, n_images: int) -> None:
         raise UsageError(f"--k {k} is larger than the number of images ({n_images})")
 
 
-def _score(data: ImageSet, clusters: np.ndarray, k: int, seed: int, baseline: bool):
-    """(metrics, baseline metrics) when the folder has labels, else (None, None)."""
-    if data.labels is None:
-        return None, None
-    metrics = evaluate(data.labels, clusters)
-    base = None
-    if baseline:
-        flat = data.images.reshape(len(data.images), -1)
-        base = evaluate(data.labels, kmeans_clusters(flat, k, seed))
-    return metrics, base
+def default_head(data: ImageSet) -> str:
+    """'flat' when objects are centred (framed, or tiny images such as the 8x8 digits), where
+    where-is-what is information; 'pool' when whole-frame content (textures, photos) may sit
+    anywhere, where position is a nuisance."""
+    return "flat" if data.framed or data.image_size < 16 else "pool"
 
 
 def cluster(
@@ -155,13 +95,16 @@ def cluster(
     *,
     overcluster: int | None = None,
     subheads: int = 5,
-    epochs: int = TrainConfig.epochs,
+    steps: int | None = None,
+    epochs: int | None = None,
     batch_size: int = TrainConfig.batch_size,
     repeats: int = TrainConfig.repeats,
     lr: float = TrainConfig.lr,
     lambda_entropy: float = TrainConfig.lambda_entropy,
     image_size: int | None = None,
-    channels: int | None = None,
+    channels: int | None = 1,
+    max_images: int | None = None,
+    framing: str = "auto",
     flip: bool = False,
     translate: float | None = None,
     zoom: float | None = None,
@@ -169,85 +112,196 @@ def cluster(
     colour_jitter: bool | None = None,
     augment: AugmentConfig | None = None,
     widths: tuple[int, ...] | None = None,
+    head: str | None = None,
+    standardise: bool | None = None,
+    early_stop: bool = True,
     device: str = "auto",
     seed: int = 0,
     threads: int | None = None,
     baseline: bool = True,
     progress: Progress | None = None,
+    on_plan: Callable[[TrainPlan], None] | None = None,
 ) -> ClusterResult:
     """Cluster the images under ``folder`` into ``k`` groups with IIC.
 
-    ``overcluster`` defaults to 5k (0 disables the over-clustering head). Sub-folder names,
-    when present, are used only to score the result, never to train or choose it.
-    ``translate`` (fraction of the side), ``zoom`` (relative), ``rotation`` (degrees),
-    ``flip`` and ``colour_jitter`` override the matching fields of ``augment``: raise
-    translate/zoom when objects sit anywhere in the frame at any size.
+    Training is sized by work: ``budget.training_steps`` optimiser steps per head unless
+    ``steps`` or ``epochs`` is given, stopping early when the best sub-head's loss stops
+    improving. ``on_plan`` receives the expected duration after a short timed warm-up.
+    ``overcluster`` defaults to 5k (0 disables the over-clustering head). ``max_images``
+    trains on a random sample and assigns every image. ``channels`` is 1 (grayscale) unless
+    asked for: colour is a nuisance by default, as in the IIC paper (which feeds colour sets
+    through grayscale Sobel filters); 3 keeps it, None follows the files. Sub-folder names, when present, are
+    used only to score the result, never to train or choose it. ``translate`` (fraction of
+    the side), ``zoom`` (relative), ``rotation`` (degrees), ``flip`` and ``colour_jitter``
+    override the matching fields of ``augment``. ``threads=None`` on CPU times the candidate
+    thread counts during the warm-up and again when the machine gets busier.
     """
     from mitool.device import resolve_device
     from mitool.seed import seed_everything
 
-    _check_settings(subheads, epochs, batch_size, repeats, lr, lambda_entropy, k)
+    _check_settings(subheads, steps, epochs, batch_size, repeats, lr, lambda_entropy, k,
+                    max_images)
     over = 5 * k if overcluster is None else overcluster
     if over < 0 or over == 1:
         raise UsageError(f"--overcluster must be 0 (off) or at least 2, got {over}")
+    if head is not None and head not in ("flat", "pool"):
+        raise UsageError(f"--head must be flat or pool, got '{head}'")
     aug = _augment_config(augment, flip, translate, zoom, rotation, colour_jitter)
     start = time.perf_counter()
     dev = resolve_device(device)
-    data = load_folder(folder, channels=channels, image_size=image_size)
+    fixed_threads, governor = _threads(threads, dev)
+    data = load_folder(folder, channels=channels, image_size=image_size, progress=progress,
+                       framing=framing)
     _check_k(k, len(data.paths))
+    directions = direction_coherence(data.images[::max(1, len(data.images) // 5000)])
+    if rotation is None and augment is None and rotation_is_nuisance(directions):
+        aug = replace(aug, rotation=180.0)  # no shared direction: rotate all round
 
     import torch
 
     from mitool.cluster.model import build_model
-    from mitool.cluster.train import predict, score_subheads, train
+    from mitool.cluster.train import train
 
-    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, repeats=repeats, lr=lr,
-                      lambda_entropy=lambda_entropy, augment=aug)
+    cfg = TrainConfig(steps=steps, epochs=epochs, batch_size=batch_size, repeats=repeats,
+                      lr=lr, lambda_entropy=lambda_entropy, augment=aug, early_stop=early_stop)
     spec = ModelSpec(channels=data.channels, image_size=data.image_size, k=k,
                      overcluster=over, subheads=subheads,
-                     widths=tuple(widths) if widths else ModelSpec.widths)
-    with _torch_threads(threads, dev) as n_threads:
+                     widths=tuple(widths) if widths else ModelSpec.widths,
+                     stem_stride=default_stem_stride(data.image_size),
+                     head=head or default_head(data),
+                     standardise=standardise if standardise is not None else True)
+    n = len(data.paths)
+    with _TorchThreads():
+        if fixed_threads is not None:
+            torch.set_num_threads(fixed_threads)
+        elif governor is not None:
+            torch.set_num_threads(governor.candidates[0])
         seed_everything(seed)
         model = build_model(spec).to(dev)
-        images = torch.from_numpy(data.images).to(dev)  # (N, C, S, S)
+        if dev.type == "cuda":
+            model = model.to(memory_format=torch.channels_last)
+        images = torch.from_numpy(data.images).to(dev)  # (N, C, S, S) uint8
         heads = ("over", "main") if over > 0 else ("main",)
-        history = train(model, images, cfg, heads=heads, progress=progress)
-        losses = score_subheads(model, images, cfg)
-        chosen = int(np.argmin(losses))
-        clusters_t, confidence_t = predict(model, images, chosen)
-        clusters = clusters_t.cpu().numpy().astype(np.int64)
-        confidence = confidence_t.cpu().numpy().astype(np.float64)
-        state = {k_: v.detach().cpu() for k_, v in model.state_dict().items()}
+        train_index = None
+        if max_images is not None and max_images < n:
+            train_index = torch.randperm(n, device=dev)[:max_images]
+        eval_index = _eval_index(n, cfg.eval_images, dev)
+        report = train(model, images, cfg, heads=heads, progress=progress, on_plan=on_plan,
+                       governor=governor, train_index=train_index,
+                       eval_cost=_eval_cost(n, len(eval_index) if eval_index is not None else n,
+                                            cfg, len(heads)))
+        scored = _score_heads(model, images, cfg, heads, eval_index, progress,
+                              {"main": k, "over": over})
+        n_threads = report.threads or torch.get_num_threads()
+        state = {k_: v.detach().cpu().contiguous() for k_, v in model.state_dict().items()}
 
-    if progress is not None:
-        progress(1, 1, {"stage": "k-means baseline" if baseline else "scoring"})
     settings = {
-        "overcluster": over, "subheads": subheads, "epochs": epochs, "batch_size": batch_size,
-        "repeats": repeats, "lr": lr, "widths": list(spec.widths), "lambda_entropy": lambda_entropy, "seed": seed,
-        "augment": {f: getattr(aug, f) for f in aug.__dataclass_fields__},
+        "overcluster": over, "subheads": subheads, "steps": steps, "epochs": epochs,
+        "batch_size": batch_size, "repeats": repeats, "lr": lr, "widths": list(spec.widths),
+        "stem_stride": spec.stem_stride, "head": spec.head,
+        "standardise": spec.standardise, "lambda_entropy": lambda_entropy,
+        "max_images": max_images, "framing": framing, "framed": data.framed,
+        "early_stop": early_stop, "seed": seed,
+        "augment": _augment_dict(aug),
+        "direction_coherence": list(directions),
+    }
+    training = {
+        "steps": report.steps, "planned_steps": report.planned_steps,
+        "stopped_early": report.stopped_early, "seconds": report.seconds,
+        "expected_seconds": report.plan.expected_seconds if report.plan else None,
+        "seconds_per_step": report.plan.seconds_per_step if report.plan else None,
+        "n_train": len(train_index) if train_index is not None else n,
+        "thread_probes": [{"step": s, "seconds_per_step": {str(t): v for t, v in tm.items()}}
+                          for s, tm in report.thread_probes],
     }
     return _result(
-        data, clusters, confidence, k, chosen, losses, seed, baseline, start, dev, n_threads,
-        mode="train", loss_history=history, settings=settings,
-        model_state={"spec": spec.to_dict(), "state_dict": state, "chosen_subhead": chosen,
+        data, scored, k, seed, baseline, start, dev, n_threads, progress,
+        mode="train", loss_history=report.history, settings=settings, training=training,
+        lambda_entropy=lambda_entropy,
+        model_state={"spec": spec.to_dict(), "state_dict": state,
+                     "chosen_subhead": scored["main"]["chosen"], "framed": data.framed,
                      "lambda_entropy": lambda_entropy, "augment": settings["augment"]},
     )
 
 
-def _result(data, clusters, confidence, k, chosen, losses, seed, baseline, start, dev,
-            n_threads, **extra) -> ClusterResult:
-    """Score a clustering (labels, k-means baseline, degeneracy) and package the result."""
-    metrics, base = _score(data, clusters, k, seed, baseline)
+def _eval_index(n: int, limit: int, dev):
+    """A seeded random sample of at most ``limit`` images to score sub-heads on (None: all)."""
+    import torch
+
+    return None if n <= limit else torch.randperm(n, device=dev)[:limit]
+
+
+def _eval_cost(n: int, n_eval: int, cfg: TrainConfig, n_heads: int) -> Callable[[float], float]:
+    """Seconds of scoring + assigning after training, from the seconds one training step took.
+
+    A training step forwards and back-propagates 2 x batch x repeats images for one head; a
+    forward pass alone costs about a third of that.
+    """
+    samples_per_step = 2 * cfg.batch_size * cfg.repeats
+    scored = n_eval * cfg.repeats * 2 * max(1, cfg.eval_passes)
+    return lambda per_step: per_step / 3 * (scored + n) / samples_per_step
+
+
+def _score_heads(model, images, cfg: TrainConfig, heads, index, progress,
+                 ks: dict[str, int]) -> dict[str, dict]:
+    """Score every sub-head of every head, pick the lowest loss per head, assign all images."""
+    from mitool.cluster.train import predict, score_subheads
+
+    if progress is not None:
+        progress(0, 1, {"stage": "scoring sub-heads"})
+    scores = score_subheads(model, images, cfg, heads=heads, index=index)
+    chosen = {h: int(np.argmin(scores.losses[h])) for h in heads}
+    assigned = predict(model, images, chosen)
+    out = {}
+    for h in heads:
+        clusters_t, confidence_t = assigned[h]
+        out[h] = {"chosen": chosen[h], "losses": scores.losses[h], "k": ks[h],
+                  "mi": scores.mutual_information[h][chosen[h]],
+                  "clusters": clusters_t.cpu().numpy().astype(np.int64),
+                  "confidence": confidence_t.cpu().numpy().astype(np.float64)}
+    if progress is not None:
+        progress(1, 1, {"stage": "scoring sub-heads"})
+    return out
+
+
+def _result(data: ImageSet, scored: dict, k: int, seed: int, baseline: bool, start: float,
+            dev, n_threads: int, progress, **extra) -> ClusterResult:
+    """Score a clustering (labels, k-means baseline, structure) and package the result."""
+    main = scored["main"]
+    clusters = main["clusters"]
+    metrics = base = over = None
+    if data.labels is not None:
+        metrics = evaluate(data.labels, clusters, k)
+        if baseline:
+            if progress is not None:
+                progress(0, 1, {"stage": "k-means baseline"})
+            flat = data.images.reshape(len(data.images), -1)
+            base = evaluate(data.labels, kmeans_clusters(flat, k, seed), k)
+            if progress is not None:
+                progress(1, 1, {"stage": "k-means baseline"})
+    if "over" in scored:  # the over-clustering head's own answer: many-to-one accuracy
+        o = scored["over"]
+        over = {"k": o["k"], "chosen_subhead": o["chosen"], "loss": o["losses"][o["chosen"]],
+                "mutual_information": o["mi"], "cluster_sizes": cluster_sizes(o["clusters"], o["k"]),
+                "metrics": (evaluate(data.labels, o["clusters"], o["k"])
+                            if data.labels is not None else None)}
     sizes = cluster_sizes(clusters, k)
     return ClusterResult(
-        paths=data.paths, clusters=clusters, confidence=confidence, k=k,
+        paths=data.paths, clusters=clusters, confidence=main["confidence"], k=k,
         n_skipped=data.n_skipped, skipped=data.skipped, cluster_sizes=sizes,
-        chosen_subhead=chosen, subhead_losses=losses, loss=losses[chosen], metrics=metrics,
-        baseline_kmeans=base, seconds=time.perf_counter() - start, device=str(dev),
-        threads=n_threads, warnings=_skip_warnings(data) + degeneracy_warnings(sizes),
+        chosen_subhead=main["chosen"], subhead_losses=main["losses"],
+        loss=main["losses"][main["chosen"]], metrics=metrics, baseline_kmeans=base,
+        seconds=time.perf_counter() - start, device=str(dev), threads=n_threads,
+        warnings=_skip_warnings(data) + structure_warnings(sizes, main["mi"], k),
         labels=data.labels, label_names=data.label_names, channels=data.channels,
-        image_size=data.image_size, images=data.images, **extra,
+        image_size=data.image_size, images=data.images, mutual_information=main["mi"],
+        framed=data.framed, inverted=data.inverted,
+        overcluster=over, **extra,
     )
+
+
+def _augment_dict(aug: AugmentConfig) -> dict[str, Any]:
+    return {f: getattr(aug, f) for f in aug.__dataclass_fields__}
 
 
 def _augment_config(augment, flip, translate, zoom, rotation, colour_jitter) -> AugmentConfig:
@@ -271,17 +325,24 @@ def _augment_config(augment, flip, translate, zoom, rotation, colour_jitter) -> 
     return replace(aug, **changes)
 
 
-def _check_settings(subheads, epochs, batch_size, repeats, lr, lambda_entropy, k) -> None:
+def _check_settings(subheads, steps, epochs, batch_size, repeats, lr, lambda_entropy, k,
+                    max_images) -> None:
     if k < 2:
         raise UsageError(f"--k must be at least 2, got {k}")
-    for name, value in (("--subheads", subheads), ("--epochs", epochs),
-                        ("--batch-size", batch_size), ("--repeats", repeats)):
-        if value < 1:
+    if steps is not None and epochs is not None:
+        raise UsageError("give --steps or --epochs, not both")
+    for name, value in (("--subheads", subheads), ("--steps", steps), ("--epochs", epochs),
+                        ("--batch-size", batch_size), ("--repeats", repeats),
+                        ("--max-images", max_images)):
+        if value is not None and value < 1:
             raise UsageError(f"{name} must be at least 1, got {value}")
+    if max_images is not None and max_images < k:
+        raise UsageError(f"--max-images {max_images} is smaller than --k {k}")
     if not lr > 0:
         raise UsageError(f"--lr must be positive, got {lr}")
-    if not lambda_entropy > 0:
-        raise UsageError(f"--lambda-entropy must be positive, got {lambda_entropy}")
+    if not lambda_entropy > 0.5:  # at or below 1/2 one single cluster is optimal (loss.py)
+        raise UsageError(f"--lambda-entropy must be above 0.5, got {lambda_entropy} (at or "
+                         "below 0.5 the loss is lowest with every image in one cluster)")
 
 
 def _skip_warnings(data: ImageSet) -> list[str]:
@@ -290,41 +351,6 @@ def _skip_warnings(data: ImageSet) -> list[str]:
     shown = ", ".join(os.path.basename(p) for p in data.skipped[:3])
     more = ", ..." if data.n_skipped > 3 else ""
     return [f"skipped {data.n_skipped} unreadable image file(s): {shown}{more}"]
-
-
-def save_model(result: ClusterResult, path: str | os.PathLike[str]) -> None:
-    """Write the trained model (state dict + plain metadata) atomically; loads with weights_only."""
-    import torch
-
-    from mitool import __version__
-    from mitool.atomic import atomic_path
-
-    if result.model_state is None:
-        raise UsageError("this result holds no trained model to save")
-    payload = {"format": MODEL_FORMAT, "format_version": MODEL_FORMAT_VERSION,
-               "mitool_version": __version__, "label_names": result.label_names,
-               **result.model_state}
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
-
-
-def load_model(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a ``save_model`` file safely (``weights_only=True``: no arbitrary objects)."""
-    import pickle
-
-    import torch
-
-    if not os.path.isfile(path):
-        raise InputError(f"model file '{path}' does not exist")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as exc:
-        raise InputError(f"'{path}' is not a mitool cluster model ({exc})") from None
-    if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
-        raise InputError(f"'{path}' is not a mitool cluster model")
-    if int(payload.get("format_version", 0)) > MODEL_FORMAT_VERSION:
-        raise InputError(f"'{path}' was saved by a newer mitool; upgrade to load it")
-    return payload
 
 
 def assign(
@@ -355,14 +381,20 @@ def assign(
     aug = AugmentConfig(**aug_fields)
     start = time.perf_counter()
     dev = resolve_device(device)
-    data = load_folder(folder, channels=spec.channels, image_size=spec.image_size)
+    fixed_threads, _ = _threads(threads, dev)
+    data = load_folder(folder, channels=spec.channels, image_size=spec.image_size,
+                       progress=progress,
+                       framing="object" if payload.get("framed", False) else "full")
 
     import torch
 
     from mitool.cluster.model import build_model
     from mitool.cluster.train import predict, score_subheads
 
-    with _torch_threads(threads, dev) as n_threads:
+    with _TorchThreads():
+        if dev.type == "cpu":  # forward passes only: one thread is never slow here
+            torch.set_num_threads(fixed_threads or 1)
+        n_threads = torch.get_num_threads()
         seed_everything(seed)
         net = build_model(spec)
         try:
@@ -374,14 +406,16 @@ def assign(
         if progress is not None:
             progress(0, 1, {"stage": "assigning"})
         cfg = TrainConfig(lambda_entropy=lam, augment=aug)
-        losses = score_subheads(net, images, cfg)
-        clusters_t, confidence_t = predict(net, images, chosen)
-        clusters = clusters_t.cpu().numpy().astype(np.int64)
-        confidence = confidence_t.cpu().numpy().astype(np.float64)
-    k = spec.k
+        index = _eval_index(len(data.paths), cfg.eval_images, dev)
+        scores = score_subheads(net, images, cfg, heads=("main",), index=index)
+        clusters_t, confidence_t = predict(net, images, {"main": chosen})["main"]
+    scored = {"main": {"chosen": chosen, "losses": scores.losses["main"], "k": spec.k,
+                       "mi": scores.mutual_information["main"][chosen],
+                       "clusters": clusters_t.cpu().numpy().astype(np.int64),
+                       "confidence": confidence_t.cpu().numpy().astype(np.float64)}}
     return _result(
-        data, clusters, confidence, k, chosen, losses, seed, baseline and len(data.paths) >= k,
-        start, dev, n_threads, mode="load", model_state=payload,
+        data, scored, spec.k, seed, baseline and len(data.paths) >= spec.k, start, dev,
+        n_threads, progress, mode="load", model_state=payload, lambda_entropy=lam,
     )
 
 
@@ -402,5 +436,9 @@ def write_montage(
     """PNG grid with the most confident images of each cluster, one row per cluster."""
     if result.images is None:
         raise UsageError("this result holds no images to draw")
-    save_montage(path, result.images, result.clusters, result.confidence, result.k,
+    images = result.images
+    if result.inverted is not None and result.inverted.any():  # show them as they came
+        images = images.copy()
+        images[result.inverted] = 255 - images[result.inverted]
+    save_montage(path, images, result.clusters, result.confidence, result.k,
                  per_cluster=per_cluster)

@@ -25,7 +25,12 @@ class AugmentConfig:
     brightness: float = 0.1  # max additive shift (images in [0, 1])
     contrast: float = 0.2  # max relative contrast change
     noise: float = 0.03  # std of additive Gaussian noise
+    gamma: float = 0.0  # max |log gamma| of a random tone curve x**gamma (stroke weight, exposure)
     colour: bool = True  # colour images only: shuffle channels, jitter saturation, sometimes gray
+    # What fills the area a shift or zoom-out uncovers: "border" repeats the image's own edge
+    # (its background, for objects on a plain ground); "zeros" paints black, which on a light
+    # background draws a frame that differs between the two views.
+    padding: str = "border"
 
 
 def augment(x: "torch.Tensor", cfg: AugmentConfig) -> "torch.Tensor":
@@ -57,8 +62,11 @@ def augment(x: "torch.Tensor", cfg: AugmentConfig) -> "torch.Tensor":
         (torch.stack((sx, -sin, tx), dim=1), torch.stack((sin_x, cos, ty), dim=1)), dim=1
     )  # (B, 2, 3)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)  # (B, H, W, 2)
-    out = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    out = F.grid_sample(x, grid, mode="bilinear", padding_mode=cfg.padding, align_corners=False)
 
+    if cfg.gamma > 0:  # x ** gamma per image: thickens or thins blurred strokes
+        g = torch.exp(uniform(-cfg.gamma, cfg.gamma)).view(b, 1, 1, 1)
+        out = out.clamp_min(1e-4) ** g
     if cfg.contrast > 0 or cfg.brightness > 0:
         mean = out.mean(dim=(1, 2, 3), keepdim=True)  # (B, 1, 1, 1)
         c = uniform(1 - cfg.contrast, 1 + cfg.contrast).view(b, 1, 1, 1)

@@ -6,6 +6,7 @@ official code; the lambda weight is explained in docs/cluster.md.
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import TYPE_CHECKING
 
@@ -34,9 +35,10 @@ def joint_matrix(p1: "torch.Tensor", p2: "torch.Tensor") -> "torch.Tensor":
 def iic_loss_from_joint(joint: "torch.Tensor", lambda_entropy: float = 1.0) -> "torch.Tensor":
     """-sum P (log P - lambda log Pi - lambda log Pj) for a normalised (k, k) joint matrix.
 
-    Equals -(I(z; z') + (lambda - 1)(H(z) + H(z'))); its minimum for lambda = 1 is -log k,
-    reached by a perfect one-to-one assignment into equally sized clusters. Entries are
-    clamped (not written in place) before the log so empty cells give finite gradients.
+    Equals -(I(z; z') + (lambda - 1)(H(z) + H(z'))); its minimum is ``min_possible_loss``
+    (-log k for lambda = 1, reached by a perfect one-to-one assignment into equally sized
+    clusters). Entries are clamped (not written in place) before the log so empty cells give
+    finite gradients.
     """
     import torch
 
@@ -45,6 +47,24 @@ def iic_loss_from_joint(joint: "torch.Tensor", lambda_entropy: float = 1.0) -> "
     p_j = joint.sum(dim=0, keepdim=True)  # (1, k) marginal of the second view
     return -(joint * (torch.log(joint) - lambda_entropy * torch.log(p_i)
                       - lambda_entropy * torch.log(p_j))).sum()
+
+
+def min_possible_loss(k: int, lambda_entropy: float = 1.0) -> float:
+    """The lowest value ``iic_loss_from_joint`` can take for k clusters and weight lambda.
+
+    With the symmetrised joint P (both marginals equal p) the loss is H(P) - 2 lambda H(p), and
+    H(P) >= H(p), with equality when both views always agree (P diagonal). So for a given
+    marginal the minimum is (1 - 2 lambda) H(p). For lambda > 1/2 it falls as H(p) grows:
+    -(2 lambda - 1) log k, at k equally used clusters (-log k for lambda = 1, -3 log k for
+    lambda = 2). For lambda <= 1/2 it is 0, reached by putting every image in one cluster:
+    such a lambda rewards collapse (the CLI refuses it).
+    """
+    return -max(0.0, 2.0 * lambda_entropy - 1.0) * math.log(k)
+
+
+def mutual_information_from_joint(joint: "torch.Tensor") -> "torch.Tensor":
+    """I(z; z') in nats of a normalised (k, k) joint matrix (clamped like the loss)."""
+    return -iic_loss_from_joint(joint, 1.0)
 
 
 def iic_loss(p1: "torch.Tensor", p2: "torch.Tensor", lambda_entropy: float = 1.0) -> "torch.Tensor":

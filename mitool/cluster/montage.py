@@ -19,7 +19,7 @@ def render_montage(
 ):
     """One row per cluster: its most confident images, left to right. Returns a PIL image.
 
-    images: (N, C, S, S) in [0, 1]; clusters, confidence: (N,).
+    images: (N, C, S, S) uint8 (or float in [0, 1]); clusters, confidence: (N,).
     """
     from PIL import Image, ImageDraw
 
@@ -37,7 +37,8 @@ def render_montage(
         draw.text((6, y + tile // 2 - 6), f"cluster {row} (n={int((clusters == row).sum())})",
                   fill=(230, 230, 230))
         for col, i in enumerate(members):
-            pixels = np.clip(images[i] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+            pixels = images[i] if images.dtype == np.uint8 else np.clip(
+                images[i] * 255.0 + 0.5, 0, 255).astype(np.uint8)
             arr = pixels[0] if c == 1 else pixels.transpose(1, 2, 0)
             thumb = Image.fromarray(arr).convert("RGB").resize(
                 (tile, tile), Image.Resampling.NEAREST

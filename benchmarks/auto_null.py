@@ -42,14 +42,16 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--results", type=Path, default=Path("out/auto_null.jsonl"))
     ap.add_argument("--table", action="store_true")
+    ap.add_argument("--configs", default=None, help="comma-separated names (default all)")
     args = ap.parse_args()
+    configs = [c for c in CONFIGS if args.configs is None or c[0] in args.configs.split(",")]
     args.results.parent.mkdir(parents=True, exist_ok=True)
     if not args.table:
         done = set()
         if args.results.exists():
             done = {(json.loads(x)["config"], json.loads(x)["seed"])
                     for x in args.results.read_text().splitlines() if x}
-        todo = [(c, s) for c in CONFIGS for s in range(args.seeds) if (c[0], s) not in done]
+        todo = [(c, s) for c in configs for s in range(args.seeds) if (c[0], s) not in done]
         from joblib import Parallel, delayed
 
         with args.results.open("a") as fh:

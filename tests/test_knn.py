@@ -144,3 +144,15 @@ def test_the_search_is_chosen_by_dimension_and_reported():
     r_hi = mitool.estimate(hi.to_frame(), "x*", "y*", "ksg").result("ksg")
     assert r_lo.details["neighbour_search"] == "kdtree"
     assert r_hi.details["neighbour_search"] == "brute"
+
+
+def test_cpu_and_torch_distance_kernels_agree_exactly():
+    """The CPU path (scipy cdist) and the torch kernel used on CUDA give the same float64s,
+    so the estimate does not depend on the device."""
+    import torch
+
+    from mitool.estimators.neighbours import _cheb, _cheb_np
+
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(37, 20)), rng.normal(size=(211, 20))
+    assert np.array_equal(_cheb_np(a, b), _cheb(torch.from_numpy(a), torch.from_numpy(b)).numpy())

@@ -5,10 +5,12 @@ Two methods give identical answers (the same float64 distances, the same strict 
 - ``kdtree``: scipy's cKDTree. O(N log N) in low dimension, but the tree stops pruning as
   the dimension grows (a max-norm ball around a point must span most of every axis to hold
   k of N points once there are a few dozen dimensions).
-- ``brute``: every distance, computed in blocks of rows against all rows, the largest
-  per-coordinate difference accumulated one coordinate at a time (memory bounded by the
-  block). O(N² d), but with no tree overhead: it wins above ~15 joint dimensions.
-  Runs in torch (float64) so a CUDA device, when given, does the work.
+- ``brute``: every distance, computed in blocks of rows against all rows (memory bounded by
+  the block). O(N² d), but with no tree overhead: it wins above ~15 joint dimensions. On
+  the CPU each block is scipy's ``cdist(..., "chebyshev")`` (a compiled loop that keeps a
+  pair's coordinates in cache and releases the GIL, so blocks run on every core: 4x faster
+  than the vectorised torch loop, which streams the whole block through memory once per
+  coordinate); on a CUDA device, when given, torch (float64) does the same sums.
 
 ``choose_method`` picks by dimension (and size); the choice is recorded in the JSON.
 """
@@ -39,6 +41,35 @@ def _torch():
     return torch
 
 
+def _on_cpu(device) -> bool:
+    return device is None or getattr(device, "type", str(device)) == "cpu"
+
+
+def _cheb_np(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Max-norm distances between rows of a (B, d) and b (n, d) -> (B, n), float64; the same
+    values as ``_cheb`` (max |a_j - b_j| is exact in any order)."""
+    from scipy.spatial.distance import cdist
+
+    return cdist(a, b, "chebyshev")
+
+
+def _blocks_cpu(n: int, work) -> list:
+    """Run ``work(start, end)`` over row blocks on a thread per core, results in order."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    block = max(1, BLOCK_ELEMENTS // max(n, 1))
+    spans = [(s, min(n, s + block)) for s in range(0, n, block)]
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    if cores < 2 or len(spans) < 2:
+        return [work(s, e) for s, e in spans]
+    with ThreadPoolExecutor(min(cores, len(spans))) as pool:
+        return list(pool.map(lambda se: work(*se), spans))
+
+
 def _cheb(a, b):
     """Max-norm distances between rows of a (B, d) and b (n, d) -> (B, n), float64."""
     torch = _torch()
@@ -55,6 +86,18 @@ def ksg_search_brute(xs: np.ndarray, ys: np.ndarray, k: int, device=None
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(eps, n_x, n_y) for KSG by brute force: eps_i the k-th neighbour's joint max-norm
     distance (self excluded), n_x/n_y the other points strictly closer than eps_i in X/Y."""
+    if _on_cpu(device):
+        xs = np.ascontiguousarray(xs, dtype=np.float64)
+        ys = np.ascontiguousarray(ys, dtype=np.float64)
+
+        def work(s: int, e: int):
+            dx, dy = _cheb_np(xs[s:e], xs), _cheb_np(ys[s:e], ys)  # (b, n) each
+            # the point itself is at distance 0: the k-th other neighbour is index k
+            r = np.partition(np.maximum(dx, dy), k, axis=1)[:, k]  # (b,)
+            return r, (dx < r[:, None]).sum(1) - 1, (dy < r[:, None]).sum(1) - 1
+
+        parts = _blocks_cpu(xs.shape[0], work)
+        return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
     torch = _torch()
     dev = device or torch.device("cpu")
     x = torch.from_numpy(np.ascontiguousarray(xs, dtype=np.float64)).to(dev)
@@ -83,6 +126,10 @@ def kth_distance(points: np.ndarray, k: int, method: str = "kdtree", device=None
         from scipy.spatial import cKDTree
 
         return cKDTree(points).query(points, k=[k + 1], p=np.inf, workers=-1)[0][:, 0]
+    if _on_cpu(device):
+        pts = np.ascontiguousarray(points, dtype=np.float64)
+        return np.concatenate(_blocks_cpu(pts.shape[0], lambda s, e: np.partition(
+            _cheb_np(pts[s:e], pts), k, axis=1)[:, k]))
     torch = _torch()
     dev = device or torch.device("cpu")
     p = torch.from_numpy(np.ascontiguousarray(points, dtype=np.float64)).to(dev)
@@ -104,6 +151,11 @@ def count_within(points: np.ndarray, radii: np.ndarray, method: str = "kdtree",
         r = np.nextafter(radii, 0)  # strict inequality
         tree = cKDTree(points)
         return tree.query_ball_point(points, r, p=np.inf, return_length=True, workers=-1) - 1
+    if _on_cpu(device):
+        pts = np.ascontiguousarray(points, dtype=np.float64)
+        rad_np = np.asarray(radii, dtype=np.float64)
+        return np.concatenate(_blocks_cpu(pts.shape[0], lambda s, e: (
+            _cheb_np(pts[s:e], pts) < rad_np[s:e, None]).sum(1) - 1))
     torch = _torch()
     dev = device or torch.device("cpu")
     p = torch.from_numpy(np.ascontiguousarray(points, dtype=np.float64)).to(dev)

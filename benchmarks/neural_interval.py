@@ -76,6 +76,10 @@ def intervals(r: dict) -> dict[str, tuple[float, float]]:
         "learning curve, bias ~ 1/sqrt(n) (+2.41b)": (full - z * se_b,
                                                       full + LC_FACTOR * b + z * se_b),
         "+3b": (full - z * se_b, full + 3 * b + z * se_b),
+        # mitool.inference.neural_ci: the slope's own uncertainty (paired fold differences)
+        "reported: +2.41b + z*se + 2.41*z*se(b)": (
+            full - z * se_b, full + LC_FACTOR * b + z * se_b + LC_FACTOR * z * float(
+                (folds - np.array(r["half_folds"])).std(ddof=1) / math.sqrt(k))),
     }
     return {n: (max(0.0, lo), max(0.0, hi)) for n, (lo, hi) in out.items()}
 

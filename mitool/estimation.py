@@ -30,7 +30,7 @@ _INFO_KEYS = {
     "mi", "ci_low", "ci_high", "ceiling", "spread", "stderr", "null_mean", "null_p95",
     "null_mi", "train", "validation", "readout_mi", "bias", "statistic", "mi_raw", "dv", "nwj",
     "ci_runs", "smile", "infonce", "mi_plugin", "null_mi_raw", "ci_bias_allowance",
-    "permutation_statistic", "full", "half", "shortfall",
+    "permutation_statistic", "full", "half", "shortfall", "shortfall_stderr",
 }
 
 

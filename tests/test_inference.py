@@ -98,9 +98,11 @@ def test_neural_permutation_and_interval():
     assert det["ci_kind"] == "bias-aware (learning curve)"
     lc = det["ci_learning_curve"]
     assert lc["full"] == det["mi_raw"] and lc["half"] < lc["full"] + 0.05
-    # the upper end adds the extrapolated shortfall of the bound
+    # the upper end adds the extrapolated shortfall of the bound and its uncertainty
+    assert lc["shortfall_stderr"] > 0
     assert det["ci_high"] == pytest.approx(
-        det["mi_raw"] + lc["shortfall"] + 1.959964 * det["stderr"], abs=1e-4)
+        det["mi_raw"] + lc["shortfall"] + 1.959964 * (det["stderr"] + lc["shortfall_stderr"]),
+        abs=1e-4)
     assert det["ci_low"] <= 0.5 <= det["ci_high"] and det["ci_low"] <= r.mi <= det["ci_high"]
     ind = synthetic.independent(1000, 1, 1, seed=4)
     r = mitool.estimate(frame_of(ind), "x", "y", "smile", permutations=19, neural=cfg, seed=1)

@@ -372,12 +372,14 @@ def _announce_big_neural_run(names, data, cfg, progress, max_rows) -> None:
     neural = [n for n in names if n in NEURAL or n == "auto"]
     if progress is None or not neural or data.n < BIG_NEURAL_ROWS or data.x.shape[1] == 0:
         return
+    from mitool.estimators.config import resolve_folds
     from mitool.estimators.neural.engine import expected_seconds
 
     each = expected_seconds("smile", data, cfg)
     progress(0, 0, {"message": (
         f"{data.n:,} rows: each neural estimator should take about {each:.0f} s here "
-        f"({cfg.folds} folds; its cost hardly grows with the rows); the k-NN estimators do "
+        f"({resolve_folds(cfg.folds, data.n)} fold(s); its cost hardly grows with the rows); "
+        "the k-NN estimators do "
         "grow with them" + ("" if max_rows else ": --max-rows N estimates on a seeded sample"))})
 
 

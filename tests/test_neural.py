@@ -158,3 +158,17 @@ def test_plot_training_curves(tmp_path):
     plot_training_curves([r], out, unit="bits", truth=s.mi)
     assert out.read_bytes()[:4] == b"\x89PNG"
     assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]  # no temp file left
+
+
+def test_default_folds_follow_the_rows():
+    """Cross-fitting (3 folds) below 100,000 rows; one split from there on, where half of the
+    rows held out already pin the readout down; an explicit count always wins."""
+    from mitool.estimators.config import CROSSFIT_MAX_ROWS, resolve_folds
+    from mitool.estimators.neural.splits import fold_splits, split_sizes
+
+    assert resolve_folds(None, CROSSFIT_MAX_ROWS - 1) == 3
+    assert resolve_folds(None, CROSSFIT_MAX_ROWS) == 1
+    assert resolve_folds(5, 10**6) == 5
+    assert len(fold_splits(NeuralConfig(), 2_000, seed=0)) == 3
+    assert len(fold_splits(NeuralConfig(), 200_000, seed=0)) == 1
+    assert split_sizes(NeuralConfig(), 200_000).n_heldout == 100_000

@@ -66,7 +66,7 @@ def estimate_command(
     hidden: str | None = typer.Option(None, "--hidden", help="Neural: hidden layer sizes, e.g. '128,128' or '256x3'."),
     critic: str | None = typer.Option(None, "--critic", help="Neural: statistics network, concat or separable."),
     holdout: float | None = typer.Option(None, "--holdout", help="Neural: one split, with this fraction of rows held out for the reported estimate (instead of --folds)."),
-    folds: int | None = typer.Option(None, "--folds", help="Neural: cross-fitting folds (default 3: every row held out once; 1 = one split, see --holdout)."),
+    folds: int | None = typer.Option(None, "--folds", help="Neural: cross-fitting folds (default 3 below 100,000 rows, every row held out once; 1 from there on, and 1 = one split, see --holdout)."),
     patience: int | None = typer.Option(None, "--patience", help="Neural: evaluations without improvement before early stopping."),
     ema_rate: float | None = typer.Option(None, "--ema-rate", help="MINE: moving-average rate of the gradient correction."),
     readout: str | None = typer.Option(None, "--readout", help="JSD: KL bound used to read MI in nats, dv or nwj."),

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+CROSSFIT_MAX_ROWS = 100_000  # from here on, the default is one split (folds=None)
+
+
+def resolve_folds(folds: int | None, n_rows: int) -> int:
+    """The number of cross-fitting folds for ``n_rows`` rows (``folds=None``: by the rows)."""
+    if folds is not None:
+        return folds
+    return 3 if n_rows < CROSSFIT_MAX_ROWS else 1
+
 
 @dataclass
 class NeuralConfig:
@@ -23,8 +32,10 @@ class NeuralConfig:
     embed_dim: int = 32  # output size of f and g for the separable critic
     holdout: float = 0.5  # fraction of rows held out for the reported estimate (folds == 1)
     # cross-fitting: every row held out once by a critic trained on the other folds; 3 folds
-    # cut bmi's tune-half MAE from 0.044 to 0.037 at 3x the time (docs/benchmarks.md)
-    folds: int = 3
+    # cut bmi's tune-half MAE from 0.044 to 0.037 at 3x the time (docs/benchmarks.md).
+    # None = by the rows: 3 below CROSSFIT_MAX_ROWS, else one split (half of 10^5 rows held
+    # out already pins the readout down; three trainings would triple the time for nothing)
+    folds: int | None = None
     validation: float = 0.2  # fraction of the non-held-out rows watched by early stopping
     # train on this fraction of the training rows only (validation and held-out rows stay the
     # same): the learning curve behind the neural interval (mitool.inference.neural_ci)

@@ -9,6 +9,7 @@ tensors; the hot loop has no host syncs (``.item()`` only at evaluation points).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ import torch
 from mitool.device import resolve_device
 from mitool.errors import TrainingDivergedError, UsageError
 from mitool.estimators.base import EstimatorResult, PreparedData, ProgressCallback
-from mitool.estimators.config import NeuralConfig
+from mitool.estimators.config import NeuralConfig, resolve_folds
 from mitool.estimators.neural.critics import Encoder, make_critic
 from mitool.estimators.neural.readouts import (
     CONCAT_PAIRS,
@@ -70,6 +71,7 @@ def expected_seconds(name: str, data: PreparedData, config: NeuralConfig | None 
     """A quick forecast of one estimate's wall time on this machine: a few timed training
     steps and one timed readout pass, scaled to the steps, folds and readout budget."""
     config = config or NeuralConfig()
+    config = dataclasses.replace(config, folds=resolve_folds(config.folds, data.n))
     hidden = parse_hidden(config.hidden) if isinstance(config.hidden, str) else tuple(
         int(h) for h in config.hidden)
     device = resolve_device(config.device)
@@ -122,6 +124,7 @@ def estimate_neural(
         )
     config = config or NeuralConfig()
     validate_config(config, data.n)
+    config = dataclasses.replace(config, folds=resolve_folds(config.folds, data.n))
     if permutations < 0:
         raise UsageError(f"--permutations must be 0 or more, got {permutations}")
     hidden = parse_hidden(config.hidden) if isinstance(config.hidden, str) else tuple(

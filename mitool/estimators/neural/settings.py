@@ -59,7 +59,8 @@ def validate_config(config: NeuralConfig, n_rows: int) -> None:
         raise UsageError(f"--epochs must be positive, got {config.epochs}")
     if not (config.lr > 0 and math.isfinite(config.lr)):
         raise UsageError(f"--lr must be a positive number, got {config.lr}")
-    if not isinstance(config.folds, int) or config.folds < 1 or config.folds > 20:
+    if config.folds is not None and (not isinstance(config.folds, int) or config.folds < 1
+                                     or config.folds > 20):
         raise UsageError(f"--folds must be an integer from 1 (one split) to 20, got "
                          f"{config.folds}")
     if not (0.0 < config.train_fraction <= 1.0):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mitool.estimators.config import NeuralConfig
+from mitool.estimators.config import NeuralConfig, resolve_folds
 
 MIN_ROWS = 20
 MIN_VALIDATION = 2  # a concat critic needs a second row to form a marginal pair
@@ -27,8 +27,9 @@ class Split:
 
 def split_sizes(config: NeuralConfig, n_rows: int) -> Split:
     """Sizes of one split (with folds: the fold with the most held-out rows)."""
-    if config.folds > 1:
-        n_heldout = -(-n_rows // config.folds)  # ceil
+    folds = resolve_folds(config.folds, n_rows)
+    if folds > 1:
+        n_heldout = -(-n_rows // folds)  # ceil
     else:
         n_heldout = int(round(n_rows * config.holdout))
     n_fit = n_rows - n_heldout
@@ -58,13 +59,14 @@ def split_rows(sizes: Split, n_rows: int, seed: int) -> RowSplit:
 
 def fold_splits(config: NeuralConfig, n_rows: int, seed: int) -> list[RowSplit]:
     """One RowSplit per critic: a single split, or one per fold when cross-fitting."""
-    if config.folds <= 1:
+    k = resolve_folds(config.folds, n_rows)
+    if k <= 1:
         return [split_rows(split_sizes(config, n_rows), n_rows, seed)]
     order = np.random.default_rng(seed).permutation(n_rows)
-    folds = np.array_split(order, config.folds)
+    folds = np.array_split(order, k)
     out = []
     for f, held in enumerate(folds):
-        fit = np.concatenate([folds[g] for g in range(config.folds) if g != f])
+        fit = np.concatenate([folds[g] for g in range(k) if g != f])
         n_val = int(round(fit.size * config.validation)) if config.validation > 0 else 0
         out.append(RowSplit(fit[n_val:], fit[:n_val], held))
     return out

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from mitool.device import resolve_device
+from mitool.device import bound_heap, resolve_device
 from mitool.errors import TrainingDivergedError, UsageError
 from mitool.estimators.base import EstimatorResult, PreparedData, ProgressCallback
 from mitool.estimators.config import NeuralConfig, resolve_folds
@@ -124,6 +124,7 @@ def estimate_neural(
         )
     config = config or NeuralConfig()
     validate_config(config, data.n)
+    bound_heap()  # big readouts must not leave the heap fragmented at GBs
     config = dataclasses.replace(config, folds=resolve_folds(config.folds, data.n))
     if permutations < 0:
         raise UsageError(f"--permutations must be 0 or more, got {permutations}")

@@ -25,6 +25,9 @@ from mitool.inference import attach_inference
 
 # from this many rows the default set leaves sklearn out (200k rows: 14 s against ksg's 2.4)
 SKLEARN_DEFAULT_MAX_ROWS = 200_000
+# the default set leaves ksg out when its exact brute-force search would need more than
+# this many coordinate comparisons (N² · d; 10^11 is a couple of minutes on two cores)
+KSG_DEFAULT_MAX_WORK = 1e11
 SCHEMA_VERSION = 2  # 2: neural curve[].heldout renamed validation (docs/json-schema.md)
 UNITS = ("nats", "bits")
 # keys of results/details that hold an amount of information (converted to the report's unit)
@@ -258,7 +261,7 @@ def estimate(
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         raise UsageError(f"--k must be a positive integer, got {k}")
     names = parse_estimators(estimators)
-    from mitool.estimators.neighbours import choose_method
+    from mitool.estimators.neighbours import brute_work, choose_method
 
     choose_method(1, 1, neighbours)  # validates the name
     for opt, val in (("--permutations", permutations), ("--bootstrap", bootstrap)):
@@ -290,6 +293,15 @@ def estimate(
                                  decimal=table.decimal, thousands=table.thousands)
     data_ = prepared.data
     warnings = list(table.notes) + list(prepared.warnings)
+    joint = data_.x.shape[1] + data_.y.shape[1]
+    if (estimators is None and "ksg" in names and choose_method(data_.n, joint, neighbours)
+            == "brute" and brute_work(data_.n, joint) > KSG_DEFAULT_MAX_WORK):
+        names.remove("ksg")
+        notes.append(
+            f"ksg left out of the default set: {joint} joint dimensions on {data_.n:,} rows "
+            f"need an exact all-pairs neighbour search (N²·d = {brute_work(data_.n, joint):.0e} "
+            "comparisons, far beyond minutes here); ask for it with -e ksg, or estimate it on "
+            "a sample with --max-rows 50000")
     if estimators is None and data_.n >= SKLEARN_DEFAULT_MAX_ROWS and "sklearn" in names:
         names.remove("sklearn")
         notes.append(f"sklearn left out of the default set on {data_.n:,} rows: it repeats "

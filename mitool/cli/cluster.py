@@ -60,9 +60,10 @@ def cluster_command(
     repeats: int | None = typer.Option(None, "--repeats", help="Perturbed copies of each image "
                                        "per batch (default 4)."),
     lr: float | None = typer.Option(None, "--lr", help="Adam learning rate (default 1e-3)."),
-    lambda_entropy: float = typer.Option(1.0, "--lambda-entropy", help="Weight of the marginal "
-                                         "entropies (1 = plain mutual information; >1 spreads "
-                                         "images over more clusters; must be above 0.5)."),
+    lambda_entropy: float = typer.Option(1.5, "--lambda-entropy", help="Weight of the marginal "
+                                         "entropies (1 = plain mutual information as in the "
+                                         "paper; >1 spreads images over all clusters; must be "
+                                         "above 0.5)."),
     image_size: int | None = typer.Option(None, "--image-size", help="Working side images are "
                                           "resized to (default: the smallest that keeps the "
                                           "content's detail, at most 64)."),

@@ -41,7 +41,9 @@ class TrainConfig:
     batch_size: int = 64  # distinct images per batch (times repeats = samples per view)
     repeats: int = 4
     lr: float = 1e-3
-    lambda_entropy: float = 1.0
+    # 1.5, not the paper's 1: it stopped sub-heads merging two classes and leaving a cluster
+    # empty (shapes 0.80 -> 1.00, scan digits 0.85 -> 0.88, 8x8 digits 0.86 -> 0.96; seed 0)
+    lambda_entropy: float = 1.5
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     early_stop: bool = True  # stop when the best main sub-head's loss stops improving
     round_steps: int = 100  # at most this many steps per head before switching heads

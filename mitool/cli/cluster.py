@@ -47,7 +47,7 @@ def cluster_command(
     subheads: int = typer.Option(5, "--subheads", help="Sub-heads per head; the one with the "
                                  "lowest IIC loss is reported."),
     steps: int | None = typer.Option(None, "--steps", help="Optimiser steps per head (default: "
-                                     "sized by the number of images, 700 at 1,800, 2,700 at "
+                                     "sized by the number of images, 700 at 1,800, 2,000 at "
                                      "60,000; stops early once the loss stops improving)."),
     epochs: int | None = typer.Option(None, "--epochs", help="Passes over the images per head "
                                       "instead of the step budget (no early stop)."),

@@ -79,11 +79,12 @@ def cluster_command(
     flip: bool = typer.Option(False, "--flip/--no-flip", help="Random horizontal flips "
                               "(off: digits and text are not flip-invariant)."),
     translate: float | None = typer.Option(None, "--translate", help="Max random shift, as a "
-                                           "fraction of the image side (default %TRANSLATE%)."),
+                                           "fraction of the image side (default 0.1; objects are framed first)."),
     zoom: float | None = typer.Option(None, "--zoom", help="Max random zoom in or out (default "
-                                      "%ZOOM%)."),
+                                      "0.1 = 90-110%)."),
     rotation: float | None = typer.Option(None, "--rotation", help="Max random rotation in "
-                                          "degrees (default %ROTATION%)."),
+                                          "degrees (default 15, or 180 when the images share "
+                                          "no edge direction)."),
     colour_jitter: bool = typer.Option(True, "--colour-jitter/--no-colour-jitter",
                                        help="Colour images: shuffle channels and jitter "
                                        "saturation so clusters do not follow hue."),

@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 from mitool.cluster import budget  # noqa: E402
 from mitool.cluster.augment import AugmentConfig  # noqa: E402
 from mitool.cluster.model import ModelSpec, build_model  # noqa: E402
-from mitool.cluster.train import TrainConfig, train  # noqa: E402
+from mitool.cluster.train import TrainConfig, lambda_at, train  # noqa: E402
 
 LIGHT = AugmentConfig(rotation=0.0, scale=(1.0, 1.0), translate=0.0, gamma=0.0)
 
@@ -97,3 +97,15 @@ def test_early_stop_ends_before_the_budget_and_says_so(monkeypatch):
     fixed = train(_model(), images, TrainConfig(steps=12, batch_size=8, repeats=2,
                                                 augment=LIGHT, round_steps=2))
     assert fixed.steps == fixed.planned_steps == 24 and fixed.stopped_early is False
+
+
+def test_lambda_rises_from_one_to_its_target_over_the_ramp():
+    """Started at lambda > 1, sub-heads sit at the uniform-output saddle; from 1 they do not."""
+    cfg = TrainConfig(lambda_entropy=1.5, lambda_ramp=0.3)
+    assert lambda_at(0, 1000, cfg) == 1.0
+    assert lambda_at(150, 1000, cfg) == pytest.approx(1.25)
+    assert lambda_at(300, 1000, cfg) == lambda_at(999, 1000, cfg) == 1.5
+    values = [lambda_at(i, 1000, cfg) for i in range(1000)]
+    assert values == sorted(values)
+    assert lambda_at(0, 1000, TrainConfig(lambda_entropy=0.8)) == 0.8  # at or below 1: as given
+    assert lambda_at(0, 1000, TrainConfig(lambda_entropy=2.0, lambda_ramp=0.0)) == 2.0

@@ -9,7 +9,7 @@ from mitool.cluster.augment import AugmentConfig, augment
 from mitool.cluster.model import ModelSpec, build_model
 
 NONE = AugmentConfig(rotation=0.0, scale=(1.0, 1.0), translate=0.0, brightness=0.0,
-                     contrast=0.0, noise=0.0, colour=False)
+                     contrast=0.0, noise=0.0, colour=False, gamma=0.0)
 
 
 def test_zero_strength_is_identity():
@@ -22,7 +22,7 @@ def test_flip_only_mirrors_some_images():
     x = torch.rand(64, 1, 6, 6)
     out = augment(x, AugmentConfig(rotation=0.0, scale=(1.0, 1.0), translate=0.0, flip=True,
                                    brightness=0.0, contrast=0.0, noise=0.0,
-                                   colour=False))
+                                   colour=False, gamma=0.0))
     same = torch.isclose(out, x, atol=1e-5).flatten(1).all(1)
     mirrored = torch.isclose(out, x.flip(-1), atol=1e-5).flatten(1).all(1)
     assert (same | mirrored).all() and 10 < int(mirrored.sum()) < 54
@@ -55,7 +55,7 @@ def test_model_shapes(size, channels, stride, head):
 def test_colour_jitter_changes_hue_but_not_gray_images():
     torch.manual_seed(0)
     colour_only = AugmentConfig(rotation=0.0, scale=(1.0, 1.0), translate=0.0, brightness=0.0,
-                                contrast=0.0, noise=0.0, colour=True)
+                                contrast=0.0, noise=0.0, colour=True, gamma=0.0)
     gray = torch.rand(8, 1, 5, 5).repeat(1, 3, 1, 1)  # R = G = B
     assert torch.allclose(augment(gray, colour_only), gray, atol=1e-5)
     red = torch.zeros(32, 3, 5, 5)
@@ -63,3 +63,16 @@ def test_colour_jitter_changes_hue_but_not_gray_images():
     out = augment(red, colour_only)
     assert (out[:, 1:].amax(dim=(1, 2, 3)) > 0.3).any()  # some copies are no longer red
     assert 0.0 <= out.min() and out.max() <= 1.0
+
+
+def test_gamma_changes_stroke_weight_but_keeps_black_and_white():
+    torch.manual_seed(0)
+    tone_only = AugmentConfig(rotation=0.0, scale=(1.0, 1.0), translate=0.0, brightness=0.0,
+                              contrast=0.0, noise=0.0, colour=False, gamma=0.4)
+    x = torch.tensor([0.0, 0.25, 0.5, 1.0]).view(1, 1, 1, 4).repeat(64, 1, 1, 1)
+    out = augment(x, tone_only)
+    assert torch.allclose(out[..., 0], torch.zeros(64, 1, 1), atol=1e-2)  # 1e-4 ** g, small
+    assert torch.allclose(out[..., 3], torch.ones(64, 1, 1))
+    mid = out[:, 0, 0, 2]
+    assert mid.min() < 0.45 and mid.max() > 0.55  # gamma in [e^-0.4, e^0.4]: 0.5 -> 0.38..0.66
+    assert (mid >= 0.5 ** 1.4919 - 1e-5).all() and (mid <= 0.5 ** 0.6703 + 1e-5).all()

@@ -64,7 +64,8 @@ def test_json_report(runner, bars, tmp_path):
     assert doc["n_images"] == 24 and doc["n_skipped"] == 1 and doc["k"] == 2
     assert sum(doc["cluster_sizes"]) == 24 and len(doc["cluster_sizes"]) == 2
     assert doc["chosen_subhead"] == int(np.argmin(doc["subhead_losses"]))
-    assert doc["loss"] == min(doc["subhead_losses"]) >= -np.log(2) - 1e-6
+    assert doc["loss"] == min(doc["subhead_losses"]) >= doc["min_possible_loss"] - 1e-6
+    assert doc["lambda_entropy"] == 1.5 and doc["min_possible_loss"] == pytest.approx(-2 * np.log(2))
     for key in ("metrics", "baseline_kmeans"):
         assert set(doc[key]) == {"accuracy", "nmi", "ari"}
         assert 0.5 <= doc[key]["accuracy"] <= 1.0

@@ -47,7 +47,7 @@ def cluster_command(
     subheads: int = typer.Option(5, "--subheads", help="Sub-heads per head; the one with the "
                                  "lowest IIC loss is reported."),
     steps: int | None = typer.Option(None, "--steps", help="Optimiser steps per head (default: "
-                                     "sized by the number of images, 700 at 1,800, 2,700 at "
+                                     "sized by the number of images, 700 at 1,800, 2,000 at "
                                      "60,000; stops early once the loss stops improving)."),
     epochs: int | None = typer.Option(None, "--epochs", help="Passes over the images per head "
                                       "instead of the step budget (no early stop)."),
@@ -60,9 +60,10 @@ def cluster_command(
     repeats: int | None = typer.Option(None, "--repeats", help="Perturbed copies of each image "
                                        "per batch (default 4)."),
     lr: float | None = typer.Option(None, "--lr", help="Adam learning rate (default 1e-3)."),
-    lambda_entropy: float = typer.Option(1.0, "--lambda-entropy", help="Weight of the marginal "
-                                         "entropies (1 = plain mutual information; >1 spreads "
-                                         "images over more clusters; must be above 0.5)."),
+    lambda_entropy: float = typer.Option(1.5, "--lambda-entropy", help="Weight of the marginal "
+                                         "entropies (1 = plain mutual information as in the "
+                                         "paper; >1 spreads images over all clusters; must be "
+                                         "above 0.5)."),
     image_size: int | None = typer.Option(None, "--image-size", help="Working side images are "
                                           "resized to (default: the smallest that keeps the "
                                           "content's detail, at most 64)."),
@@ -78,11 +79,12 @@ def cluster_command(
     flip: bool = typer.Option(False, "--flip/--no-flip", help="Random horizontal flips "
                               "(off: digits and text are not flip-invariant)."),
     translate: float | None = typer.Option(None, "--translate", help="Max random shift, as a "
-                                           "fraction of the image side (default %TRANSLATE%)."),
+                                           "fraction of the image side (default 0.1; objects are framed first)."),
     zoom: float | None = typer.Option(None, "--zoom", help="Max random zoom in or out (default "
-                                      "%ZOOM%)."),
+                                      "0.1 = 90-110%)."),
     rotation: float | None = typer.Option(None, "--rotation", help="Max random rotation in "
-                                          "degrees (default %ROTATION%)."),
+                                          "degrees (default 15, or 180 when the images share "
+                                          "no edge direction)."),
     colour_jitter: bool = typer.Option(True, "--colour-jitter/--no-colour-jitter",
                                        help="Colour images: shuffle channels and jitter "
                                        "saturation so clusters do not follow hue."),

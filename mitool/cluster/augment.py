@@ -25,7 +25,9 @@ class AugmentConfig:
     brightness: float = 0.1  # max additive shift (images in [0, 1])
     contrast: float = 0.2  # max relative contrast change
     noise: float = 0.03  # std of additive Gaussian noise
-    gamma: float = 0.0  # max |log gamma| of a random tone curve x**gamma (stroke weight, exposure)
+    # max |log gamma| of a random tone curve x**gamma: stroke weight and exposure become
+    # nuisances (scan digits 0.88 -> 0.94 with it, seed 0; docs/benchmarks.md)
+    gamma: float = 0.4
     colour: bool = True  # colour images only: shuffle channels, jitter saturation, sometimes gray
     # What fills the area a shift or zoom-out uncovers: "border" repeats the image's own edge
     # (its background, for objects on a plain ground); "zeros" paints black, which on a light

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 # counted per head: the over-clustering head gets as many). Chosen in docs/benchmarks.md.
 BASE_STEPS = 700
 BASE_IMAGES = 1800
-EXPONENT = 0.4
+EXPONENT = 0.3
 MIN_STEPS = 100
 MAX_STEPS = 4000
 LONG_JOB_SECONDS = 600.0  # above this on CPU the plan suggests what would make it shorter
@@ -24,7 +24,7 @@ LONG_JOB_SECONDS = 600.0  # above this on CPU the plan suggests what would make 
 
 def training_steps(n_images: int) -> int:
     """Optimiser steps per head for ``n_images`` training images: 700 at 1,800 images,
-    growing as n^0.4 (2,700 at 60,000), between MIN_STEPS and MAX_STEPS."""
+    growing as n^0.3 (2,000 at 60,000), between MIN_STEPS and MAX_STEPS."""
     if n_images < 1:
         raise ValueError("need at least one image")
     steps = BASE_STEPS * (n_images / BASE_IMAGES) ** EXPONENT

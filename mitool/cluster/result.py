@@ -118,12 +118,12 @@ def structure_warnings(sizes: list[int], mutual_information: float, k: int,
         warnings.append(
             f"{len(empty)} of {len(sizes)} clusters are empty ({', '.join(map(str, empty[:10]))}"
             f"{', ...' if len(empty) > 10 else ''}); the folder may hold fewer groups than --k: "
-            "try a smaller --k, a larger --lambda-entropy (1.5-2), or more --steps"
+            "try a smaller --k, a larger --lambda-entropy (2 or more; the default is 1.5), or more --steps"
         )
     if total and len(sizes) > 1 and max(sizes) > dominant * total:
         big = int(np.argmax(sizes))
         warnings.append(
             f"cluster {big} holds {max(sizes)} of {total} images ({max(sizes) / total:.0%}); "
-            "the clustering may have collapsed: try a larger --lambda-entropy (1.5-2)"
+            "the clustering may have collapsed: try a larger --lambda-entropy (2 or more; the default is 1.5)"
         )
     return warnings

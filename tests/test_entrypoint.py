@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from subprocess_cli import env, mitool_cmd
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
-
-
-def mitool_cmd() -> list[str]:
-    exe = shutil.which("mitool", path=str(Path(sys.executable).parent))
-    return [exe] if exe else [sys.executable, "-m", "mitool"]
-
-
-def env() -> dict[str, str]:
-    e = dict(os.environ, NO_COLOR="1", TERMINAL_WIDTH="120")
-    e.pop("MITOOL_DEBUG", None)
-    return e
 
 
 def test_entry_point_installed():

@@ -10,28 +10,17 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from subprocess_cli import env, mitool_cmd
 
 from mitool.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def mitool_cmd() -> list[str]:
-    exe = shutil.which("mitool", path=str(Path(sys.executable).parent))
-    return [exe] if exe else [sys.executable, "-m", "mitool"]
-
-
-def env() -> dict[str, str]:
-    e = dict(os.environ, NO_COLOR="1", TERMINAL_WIDTH="120")
-    e.pop("MITOOL_DEBUG", None)
-    return e
 
 
 @pytest.fixture

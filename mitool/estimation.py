@@ -263,7 +263,7 @@ def estimate(
     names = parse_estimators(estimators)
     from mitool.estimators.neighbours import brute_work, choose_method
 
-    choose_method(1, 1, neighbours)  # validates the name
+    choose_method(1, 2, neighbours, plane=True)  # validates the name
     for opt, val in (("--permutations", permutations), ("--bootstrap", bootstrap)):
         if not isinstance(val, int) or val < 0:
             raise UsageError(f"{opt} must be a non-negative integer, got {val}")
@@ -294,7 +294,7 @@ def estimate(
     data_ = prepared.data
     warnings = list(table.notes) + list(prepared.warnings)
     joint = data_.x.shape[1] + data_.y.shape[1]
-    if (estimators is None and "ksg" in names and choose_method(data_.n, joint, neighbours)
+    if (estimators is None and "ksg" in names and choose_method(data_.n, joint, neighbours, plane=joint == 2)
             == "brute" and brute_work(data_.n, joint) > KSG_DEFAULT_MAX_WORK):
         names.remove("ksg")
         notes.append(

@@ -259,9 +259,13 @@ def _score_chunk(values, numeric, cols: Columns, chunk: list[tuple[int, int, int
 
 
 def _quiet_threads() -> None:
-    """One torch thread per worker: the workers already use every core between them."""
+    """One thread per worker (torch, the compiled k-NN kernels): the workers already use
+    every core between them."""
     import sys
 
+    from mitool.estimators.knn_plane import set_threads
+
+    set_threads(1)
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
 

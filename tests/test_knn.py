@@ -156,3 +156,64 @@ def test_cpu_and_torch_distance_kernels_agree_exactly():
     rng = np.random.default_rng(3)
     a, b = rng.normal(size=(37, 20)), rng.normal(size=(211, 20))
     assert np.array_equal(_cheb_np(a, b), _cheb(torch.from_numpy(a), torch.from_numpy(b)).numpy())
+
+
+@pytest.mark.parametrize("case", ["gaussian", "strong", "cauchy", "ties", "tiny", "big"])
+def test_grid_search_gives_the_kdtree_answer_bit_for_bit(case):
+    """The compiled quantile grid (one column against one) must find the same k-th
+    neighbour distances and strict counts as the kd-tree, whatever the marginals."""
+    from scipy.spatial import cKDTree
+
+    from mitool.estimators.knn_plane import ksg_plane
+
+    rng = np.random.default_rng(7)
+    n = {"tiny": 4, "big": 60_000}.get(case, 3000)
+    x = rng.normal(size=n)
+    y = 0.5 * x + rng.normal(size=n)
+    if case == "strong":
+        y = x + 1e-3 * rng.normal(size=n)
+    elif case == "cauchy":  # heavy tails: most quantile bins are far apart
+        x, y = rng.standard_cauchy(n), rng.standard_cauchy(n) + x
+    elif case == "ties":  # many exact ties, no jitter: distances of 0 included
+        x, y = np.round(x, 1), np.round(y, 1)
+    k = 3
+    eps, nx, ny = ksg_plane(x, y, k)
+    joint = np.column_stack([x, y])
+    want = cKDTree(joint).query(joint, k=[k + 1], p=np.inf)[0][:, 0]
+    assert np.array_equal(eps, want)
+    for side, got in ((x, nx), (y, ny)):
+        if n <= 3000:
+            brute = (np.abs(side[:, None] - side[None, :]) < eps[:, None]).sum(1)
+            brute -= eps > 0  # the point itself is inside any positive radius
+            assert np.array_equal(got, brute)
+    a = ksg_mi(x[:, None], y[:, None], k=k, seed=2, clip=False, search="grid")
+    b = ksg_mi(x[:, None], y[:, None], k=k, seed=2, clip=False, search="kdtree")
+    assert a == b
+
+
+def test_grid_is_the_search_for_one_column_against_one_and_only_there():
+    import mitool
+    from mitool.errors import UsageError
+
+    one = synthetic.gaussian(800, 1, 1, mi=0.5, seed=0)
+    r = mitool.estimate(one.to_frame(), "x*", "y*", "ksg").result("ksg")
+    assert r.details["neighbour_search"] == "grid"
+    assert r.mi == pytest.approx(0.5, abs=0.08)
+    two = synthetic.gaussian(800, 2, 2, mi=0.5, seed=0)
+    with pytest.raises(UsageError, match="one continuous column against one"):
+        mitool.estimate(two.to_frame(), "x*", "y*", "ksg", neighbours="grid")
+
+
+def test_grid_search_threads_give_the_same_answer():
+    """Spans on several threads (the default) and one thread (a pairs worker) agree."""
+    from mitool.estimators import knn_plane
+
+    d = synthetic.gaussian(50_000, 1, 1, mi=1.0, seed=4)
+    many = ksg_mi(d.x, d.y, clip=False)
+    knn_plane.set_threads(1)
+    try:
+        one = ksg_mi(d.x, d.y, clip=False)
+    finally:
+        knn_plane.set_threads(None)
+    assert many == one
+    assert many == pytest.approx(1.0, abs=0.02)

@@ -46,7 +46,7 @@ def estimate_command(
     y: list[str] = typer.Option(..., "--y", "-y", help="Y columns: names or globs, comma-separated, repeatable."),
     estimator: str | None = typer.Option(None, "--estimator", "-e", help=ESTIMATOR_HELP),
     k: int = typer.Option(3, "--k", help="Neighbours for the k-NN estimators (ksg, sklearn)."),
-    neighbours: str = typer.Option("auto", "--neighbours", help="ksg's neighbour search: auto (kd-tree in low dimension, brute force from 16 joint dimensions), kdtree or brute; the same answer either way."),
+    neighbours: str = typer.Option("auto", "--neighbours", help="ksg's neighbour search: auto (a compiled grid for one column against one, kd-tree in low dimension, brute force from 16 joint dimensions), grid, kdtree or brute; the same answer either way."),
     unit: Unit = typer.Option(Unit.nats, "--unit", help="Report MI in nats or bits."),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="table (for people) or json (one document on stdout)."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Also write the JSON report to this file (atomically)."),

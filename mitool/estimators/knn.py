@@ -4,7 +4,8 @@ KSG algorithm 1 with the max-norm, for multi-dimensional X and Y:
     I = ψ(k) + ψ(N) − ⟨ψ(n_x + 1) + ψ(n_y + 1)⟩
 where ε_i is the distance to the k-th neighbour of point i in the joint space and n_x(i),
 n_y(i) count the points strictly closer than ε_i in each marginal space. KD-trees make it
-O(N log N) in low dimension; blocked brute force takes over in high dimension
+O(N log N) in low dimension; blocked brute force takes over in high dimension, and a
+compiled quantile grid handles one column against one
 (``mitool.estimators.neighbours``). Columns are standardised and jittered (seeded) so that
 ties, which break the estimator, have probability zero.
 """
@@ -69,41 +70,15 @@ def _strict_counts(points: np.ndarray, radii: np.ndarray, search: str = "kdtree"
                    ) -> np.ndarray:
     """For each point, how many *other* points lie strictly within its radius (max-norm).
 
-    One dimension needs no tree: two binary searches in the sorted values count the points
-    in the open interval (p − r, p + r), several times faster than a tree query. The
-    searches use the shifted bounds p ± r, which round; the ends are then corrected by
-    comparing distances |s_j − p| < r exactly as the neighbour search computed them, so the
-    k-th neighbour itself (at distance exactly r) is never counted.
+    One dimension needs no tree: two binary searches on the distances |v_j − v_i| < r
+    themselves (not on shifted bounds v_i ± r, which round and let the k-th neighbour, at
+    distance exactly r, be counted now and then), compiled (``knn_plane``).
     """
     if points.shape[1] == 1:
-        return _strict_counts_1d(points[:, 0], radii)
+        from mitool.estimators.knn_plane import strict_counts_1d
+
+        return strict_counts_1d(points[:, 0], radii)
     return count_within(points, radii, search)
-
-
-def _strict_counts_1d(p: np.ndarray, radii: np.ndarray) -> np.ndarray:
-    """``_strict_counts`` for one column p (n,): binary search, then exact end corrections.
-
-    The queries run in sorted order of p, so consecutive searches land near each other in
-    memory (3x faster at 10^6 rows than searching in the rows' own order)."""
-    order = np.argsort(p, kind="stable")
-    s = p[order]  # (n,) sorted values, also the queries in sorted order
-    r = radii[order]
-    n = s.size
-    hi = np.searchsorted(s, s + r, side="left")  # first index believed outside, above
-    lo = np.searchsorted(s, s - r, side="right")  # first index believed inside, below
-
-    def inside(idx: np.ndarray) -> np.ndarray:
-        return np.abs(s[np.clip(idx, 0, n - 1)] - s) < r
-
-    for _ in range(8):  # rounding moves an end by a place or two at most
-        hi_new = hi - ((hi > 0) & ~inside(hi - 1)) + ((hi < n) & inside(hi))
-        lo_new = lo + ((lo < n) & ~inside(lo)) - ((lo > 0) & inside(lo - 1))
-        if np.array_equal(hi_new, hi) and np.array_equal(lo_new, lo):
-            break
-        hi, lo = hi_new, lo_new
-    out = np.empty(n, dtype=np.int64)
-    out[order] = hi - lo - 1
-    return out
 
 
 def _check_k(k: int, n: int) -> None:
@@ -129,8 +104,13 @@ def ksg_mi(
     _check_k(k, n)
     rng = np.random.default_rng(seed)
     xs, ys = standardise(x, rng), standardise(y, rng)
-    method = choose_method(n, xs.shape[1] + ys.shape[1], search)
-    if method == "brute":
+    method = choose_method(n, xs.shape[1] + ys.shape[1], search,
+                           plane=xs.shape[1] == ys.shape[1] == 1)
+    if method == "grid":
+        from mitool.estimators.knn_plane import ksg_plane
+
+        eps, nx, ny = ksg_plane(xs[:, 0], ys[:, 0], k)
+    elif method == "brute":
         eps, nx, ny = ksg_search_brute(xs, ys, k)
     else:
         # (n,) distance to the k-th neighbour, self excluded (query k+1 including self)

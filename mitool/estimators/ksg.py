@@ -65,7 +65,8 @@ def neighbour_search(data: PreparedData, search: str = "auto") -> str | None:
     if xd and yd:
         return None
     dims = data.x.shape[1] if yd else data.y.shape[1] if xd else data.x.shape[1] + data.y.shape[1]
-    return choose_method(data.n, dims, search)
+    plane = not xd and not yd and data.x.shape[1] == data.y.shape[1] == 1
+    return choose_method(data.n, dims, search, plane=plane)
 
 
 def run_ksg(

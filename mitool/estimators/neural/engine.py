@@ -376,10 +376,14 @@ def _estimate(name, data, config, hidden, seed, device, threads, progress, permu
         details["null_mi"] = [max(0.0, v) if math.isfinite(v) else v for v in null_raw]
         details["null_mi_raw"] = null_raw
         details["permutation_statistic"] = float(np.dot(w, [f.perm_observed for f in folds]))
+        if k > 1:  # each fold's own exact test; the pooled sum is not one (see inference)
+            details["fold_permutation_statistic"] = [f.perm_observed for f in folds]
+            details["fold_null_mi_raw"] = [list(f.null_raw) for f in folds]
         perm_rows = sum(f.perm_rows for f in folds)
         details["permutation_scheme"] = (
             "trained critic on shuffled held-out rows"
-            + ("" if k == 1 else " (each fold's critic on its own fold, shuffled within it)")
+            + ("" if k == 1 else " (each fold's critic on its own fold, shuffled within it; "
+               "the folds' p-values combined by the Cauchy combination test)")
             + (f" (a fixed sample of {perm_rows:,} of them, for the observed value too)"
                if perm_rows < n_heldout else ""))
     where = (f"{n_heldout} held-out rows never used for training or early stopping" if k == 1

@@ -70,8 +70,11 @@ def test_every_estimator_runs_and_reports(name):
                         permutations=3)
     assert r.mi is not None and math.isfinite(r.mi) and r.mi >= 0
     assert len(r.details["null_mi"]) == 3
-    assert r.details["permutation_scheme"] == ("trained critic on shuffled held-out rows (each "
-                                               "fold's critic on its own fold, shuffled within it)")
+    assert r.details["permutation_scheme"] == (
+        "trained critic on shuffled held-out rows (each fold's critic on its own fold, shuffled "
+        "within it; the folds' p-values combined by the Cauchy combination test)")
+    assert len(r.details["fold_null_mi_raw"]) == 3  # the engine's draws, per fold
+    assert all(len(d) == 3 for d in r.details["fold_null_mi_raw"])
     if name == "infonce":  # auto critic = separable: a fold's 200 held-out rows are candidates
         assert r.details["critic"] == "separable"
         assert r.details["ceiling"] == pytest.approx(math.log(200))

@@ -9,6 +9,7 @@ passes only when the data are *confidently* within the limits.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +91,17 @@ def evaluate_gate(spec: GateSpec, report: dict[str, Any]) -> dict[str, Any]:
         p = head.get("p_value")
         if p is None:
             raise EstimationError(f"{name} has no permutation p-value to gate on")
+        floor = head.get("p_value_floor")
+        if floor is not None and floor > spec.fail_if_independent:
+            perms = int(head.get("permutations") or 0)
+            c = round(floor * (perms + 1), 9)  # the floor is c/(B+1)
+            need = max(perms + 1, math.ceil(c / spec.fail_if_independent - 1e-9) - 1)
+            raise UsageError(
+                f"--fail-if-independent {spec.fail_if_independent:g} is below the smallest "
+                f"p-value {name}'s test can give with {perms} permutations ({floor:.3g}"
+                + (f": {len(head['fold_p_values'])} folds, each fold's p-value at least "
+                   f"1/{perms + 1}, combined by Bonferroni" if head.get("fold_p_values")
+                   else "") + f"), so it would always fail; use --permutations {need} or more")
         ok = p <= spec.fail_if_independent
         checks.append({
             "check": "fail_if_independent", "value": p, "threshold": spec.fail_if_independent,

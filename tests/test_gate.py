@@ -72,3 +72,20 @@ def test_gate_errors_are_usage_errors(runner, dep_csv):
     assert code == 2 and "no value could pass" in err
     code, _, err = invoke(runner, dep_csv, "-x", "x", "-y", "y", "--fail-if-independent", "5")
     assert code == 2 and "significance level" in err
+
+
+def test_alpha_below_the_tests_smallest_p_value_is_refused_with_the_fix(runner, dep_csv):
+    """With B permutations no p-value is below 1/(B+1) (3/(B+1) for a 3-fold neural test):
+    a smaller alpha would report 'no evidence of dependence' on any data."""
+    code, out, err = invoke(runner, dep_csv, "-x", "x", "-y", "y", "--permutations", "49",
+                            "--fail-if-independent", "0.01")
+    assert code == 2 and out == ""
+    assert "smallest p-value ksg's test can give with 49 permutations (0.02)" in err
+    assert "use --permutations 99 or more" in err
+    r = runner.invoke(app, ["estimate", dep_csv, "-x", "x", "-y", "y", "-e", "smile",
+                            "--permutations", "99", "--fail-if-independent", "0.02",
+                            "--steps", "200", "-f", "json"])
+    assert r.exit_code == 2
+    assert "(0.03: 3 folds, each fold's p-value at least 1/100, combined by Bonferroni)" \
+        in r.stderr
+    assert "use --permutations 149 or more" in r.stderr

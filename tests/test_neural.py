@@ -72,7 +72,7 @@ def test_every_estimator_runs_and_reports(name):
     assert len(r.details["null_mi"]) == 3
     assert r.details["permutation_scheme"] == (
         "trained critic on shuffled held-out rows (each fold's critic on its own fold, shuffled "
-        "within it; the folds' p-values combined by the Cauchy combination test)")
+        "within it; the smallest of the folds' p-values times the number of folds, Bonferroni)")
     assert len(r.details["fold_null_mi_raw"]) == 3  # the engine's draws, per fold
     assert all(len(d) == 3 for d in r.details["fold_null_mi_raw"])
     if name == "infonce":  # auto critic = separable: a fold's 200 held-out rows are candidates

@@ -383,7 +383,7 @@ def _estimate(name, data, config, hidden, seed, device, threads, progress, permu
         details["permutation_scheme"] = (
             "trained critic on shuffled held-out rows"
             + ("" if k == 1 else " (each fold's critic on its own fold, shuffled within it; "
-               "the folds' p-values combined by the Cauchy combination test)")
+               "the smallest of the folds' p-values times the number of folds, Bonferroni)")
             + (f" (a fixed sample of {perm_rows:,} of them, for the observed value too)"
                if perm_rows < n_heldout else ""))
     where = (f"{n_heldout} held-out rows never used for training or early stopping" if k == 1

@@ -31,6 +31,16 @@ def resolve_device(name: str = "auto") -> "torch.device":
     raise UsageError(f"unknown device '{name}'; choose one of: auto, cpu, cuda")
 
 
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, not the machine's count)."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 _HEAP_BOUNDED = False
 MMAP_THRESHOLD = 1 << 17  # bytes: glibc's own default, before it adapts it upwards
 

@@ -261,6 +261,7 @@ def estimate(
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         raise UsageError(f"--k must be a positive integer, got {k}")
     names = parse_estimators(estimators)
+    from mitool.estimators.ksg import neighbour_search
     from mitool.estimators.neighbours import brute_work, choose_method
 
     choose_method(1, 2, neighbours, plane=True)  # validates the name
@@ -294,8 +295,8 @@ def estimate(
     data_ = prepared.data
     warnings = list(table.notes) + list(prepared.warnings)
     joint = data_.x.shape[1] + data_.y.shape[1]
-    if (estimators is None and "ksg" in names and choose_method(data_.n, joint, neighbours, plane=joint == 2)
-            == "brute" and brute_work(data_.n, joint) > KSG_DEFAULT_MAX_WORK):
+    if (estimators is None and "ksg" in names and neighbour_search(data_, neighbours) == "brute"
+            and brute_work(data_.n, joint) > KSG_DEFAULT_MAX_WORK):
         names.remove("ksg")
         notes.append(
             f"ksg left out of the default set: {joint} joint dimensions on {data_.n:,} rows "

@@ -263,7 +263,7 @@ def _quiet_threads() -> None:
     every core between them."""
     import sys
 
-    from mitool.estimators.knn_plane import set_threads
+    from mitool.estimators.neighbours import set_threads
 
     set_threads(1)
     if "torch" in sys.modules:

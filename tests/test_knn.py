@@ -206,14 +206,14 @@ def test_grid_is_the_search_for_one_column_against_one_and_only_there():
 
 def test_grid_search_threads_give_the_same_answer():
     """Spans on several threads (the default) and one thread (a pairs worker) agree."""
-    from mitool.estimators import knn_plane
+    from mitool.estimators import neighbours
 
     d = synthetic.gaussian(50_000, 1, 1, mi=1.0, seed=4)
     many = ksg_mi(d.x, d.y, clip=False)
-    knn_plane.set_threads(1)
+    neighbours.set_threads(1)
     try:
         one = ksg_mi(d.x, d.y, clip=False)
     finally:
-        knn_plane.set_threads(None)
+        neighbours.set_threads(None)
     assert many == one
     assert many == pytest.approx(1.0, abs=0.02)

@@ -49,7 +49,8 @@ Progress = Callable[[int, int, dict], None]
 
 def _threads(threads: int | None, dev):
     """(fixed thread count or None, governor or None) for the run; checks --threads."""
-    from mitool.cluster.threads import ThreadGovernor, available_cores, candidate_threads
+    from mitool.cluster.threads import ThreadGovernor, candidate_threads
+    from mitool.device import available_cores
 
     if threads is not None:
         if threads < 1:

@@ -9,16 +9,7 @@ markedly slower than expected or every few minutes. Pure logic: the loop does th
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-
-
-def available_cores() -> int:
-    """CPU cores this process may run on (its affinity mask, not the machine's count)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def candidate_threads(cores: int) -> tuple[int, ...]:

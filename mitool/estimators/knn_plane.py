@@ -13,20 +13,18 @@ the last bit (``tests/test_knn.py``); the search is 3× faster than the kd-tree 
 The kernels compile on first use and are cached beside this file, so a fresh installation
 pays the compilation (a few seconds) once. They are serial and release the GIL; rows are
 spread over a thread per core from Python (no numba threading layer, so they are safe in
-threads, forked processes and cluster workers alike). ``set_threads`` caps the threads (a
-``pairs`` worker uses one: the workers already share the cores).
+threads, forked processes and cluster workers alike), as many as
+``neighbours.search_threads()`` allows (a ``pairs`` worker: one).
 """
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 from numba import njit
 
-__all__ = ["ksg_plane", "strict_counts_1d", "set_threads"]
+from mitool.estimators.neighbours import search_threads
 
-_THREADS: int | None = None  # None: one per core available to the process
+__all__ = ["ksg_plane", "strict_counts_1d"]
 
 
 @njit(cache=True)
@@ -154,18 +152,9 @@ def _counts(v, order, radii, out, lo_p, hi_p):  # pragma: no cover - compiled
         out[i] = top - hi
 
 
-def _threads() -> int:
-    if _THREADS is not None:
-        return _THREADS
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def _spread(kernel, n: int, *args) -> None:
     """Run ``kernel(*args, lo, hi)`` over [0, n) in spans, on a thread per core."""
-    threads = _threads()
+    threads = search_threads()
     if threads < 2 or n < 20_000:
         kernel(*args, 0, n)
         return
@@ -177,16 +166,11 @@ def _spread(kernel, n: int, *args) -> None:
         list(pool.map(lambda se: kernel(*args, *se), spans))
 
 
-def strict_counts_1d(v: np.ndarray, radii: np.ndarray, order: np.ndarray | None = None
-                     ) -> np.ndarray:
-    """For each value, how many *other* values lie strictly within its radius (n,).
-
-    ``order`` (an argsort of v) may be passed when it is already known."""
+def strict_counts_1d(v: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """For each value, how many *other* values lie strictly within its radius (n,)."""
     v = np.ascontiguousarray(v, dtype=np.float64).ravel()
-    if order is None:
-        order = np.argsort(v)
     out = np.empty(v.shape[0], dtype=np.int64)
-    _spread(_counts, v.shape[0], v, np.ascontiguousarray(order, dtype=np.int64),
+    _spread(_counts, v.shape[0], v, np.argsort(v),
             np.ascontiguousarray(radii, dtype=np.float64), out)
     return out
 
@@ -209,9 +193,3 @@ def ksg_plane(x: np.ndarray, y: np.ndarray, k: int
     _spread(_counts, n, x, ox, eps, nx)
     _spread(_counts, n, y, oy, eps, ny)
     return eps, nx, ny
-
-
-def set_threads(n: int | None) -> None:
-    """Cap the kernels' threads (None: one per core again)."""
-    global _THREADS
-    _THREADS = None if n is None else max(1, int(n))

@@ -25,6 +25,22 @@ METHODS = ("auto", "kdtree", "brute", "grid")
 BRUTE_DIMS = 16  # joint dimensions from which brute force beats the kd-tree (benchmarks/knn_speed.py)
 BLOCK_ELEMENTS = 1 << 21  # distances held per block (16 MB of float64)
 
+_THREADS: int | None = None  # cap on the CPU threads of the searches; None: one per core
+
+
+def set_threads(n: int | None) -> None:
+    """Cap the CPU threads of every neighbour search (a ``pairs`` worker uses one: the
+    workers already share the cores); None: one per core again."""
+    global _THREADS
+    _THREADS = None if n is None else max(1, int(n))
+
+
+def search_threads() -> int:
+    """CPU threads the searches use now."""
+    from mitool.device import available_cores
+
+    return _THREADS if _THREADS is not None else available_cores()
+
 
 def brute_work(n: int, dims: int) -> float:
     """Coordinate comparisons of an exact all-pairs search: n² · dims (about 10⁹ per second
@@ -69,7 +85,6 @@ def _cheb_np(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _blocks_cpu(n: int, work) -> list:
     """Run ``work(start, end)`` over row blocks on a thread per core, results in order."""
-    import os
     from concurrent.futures import ThreadPoolExecutor
 
     from mitool.device import bound_heap
@@ -77,10 +92,7 @@ def _blocks_cpu(n: int, work) -> list:
     bound_heap()  # each block's (b, n) temporaries must go back to the system when freed
     block = max(1, BLOCK_ELEMENTS // max(n, 1))
     spans = [(s, min(n, s + block)) for s in range(0, n, block)]
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
+    cores = search_threads()
     if cores < 2 or len(spans) < 2:
         return [work(s, e) for s, e in spans]
     with ThreadPoolExecutor(min(cores, len(spans))) as pool:

@@ -93,7 +93,8 @@ def run_child(args: argparse.Namespace) -> None:
            "mi": result.mutual_information, "mi_share": result.mutual_information / np.log(k),
            "iic_wall": iic_wall, "iic_cpu": iic_cpu, "training": result.training, "plan": plan,
            "threads": result.threads, "sizes": result.cluster_sizes,
-           "warnings": result.warnings, "eta": _eta_checks(ticks)}
+           "warnings": result.warnings, "eta": _eta_checks(ticks),
+           "loss_history": result.loss_history, "min_possible_loss": result.min_possible_loss}
     row["peak_mb_iic"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     labels = result.labels
     seen = result.images.reshape(result.n_images, -1)

@@ -13,6 +13,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from mitool.cli import app
+from mitool.cluster.refit import replacements
 
 FAST = ["--epochs", "2", "--batch-size", "16", "--repeats", "2", "--subheads", "2",
         "--overcluster", "4", "--threads", "1", "--quiet"]
@@ -60,7 +61,7 @@ def test_json_report(runner, bars, tmp_path):
                                  "--assignments", str(out_csv), "--montage", str(out_png),
                                  "--save-model", str(out_model)])
     doc = _json(result)
-    assert doc["schema_version"] == 2 and doc["command"] == "cluster"
+    assert doc["schema_version"] == 3 and doc["command"] == "cluster"
     assert doc["n_images"] == 24 and doc["n_skipped"] == 1 and doc["k"] == 2
     assert sum(doc["cluster_sizes"]) == 24 and len(doc["cluster_sizes"]) == 2
     assert doc["chosen_subhead"] == int(np.argmin(doc["subhead_losses"]))
@@ -125,8 +126,17 @@ def test_max_images_trains_on_a_sample_and_assigns_all(runner, bars):
     assert sum(doc["cluster_sizes"]) == 24
 
 
-def test_report_fields_of_schema_2(runner, bars):
+def test_report_fields_of_schema_3(runner, bars):
     doc = _json(runner.invoke(app, ["cluster", str(bars), "--k", "2", *FAST, "--format", "json"]))
+    refit = doc["training"]["refit"]
+    assert doc["settings"]["refit"] is True and refit["images"] == 24
+    assert len(refit["trained_losses"]) == 2 and len(refit["fresh_losses"]) == 16
+    # the slots replaced are those the lowest losses of both sets call for
+    swaps = replacements(refit["trained_losses"], refit["fresh_losses"])
+    assert refit["replaced"] == sorted(slot for slot, _ in swaps)
+    off = _json(runner.invoke(app, ["cluster", str(bars), "--k", "2", *FAST, "--format", "json",
+                                    "--no-refit", "--no-baseline"]))
+    assert off["training"]["refit"] is None and off["settings"]["refit"] is False
     assert 0 <= doc["mutual_information"] <= doc["max_mutual_information"] == pytest.approx(
         np.log(2))
     over = doc["overcluster"]

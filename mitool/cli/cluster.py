@@ -12,7 +12,7 @@ import typer
 
 from mitool.cli import output as cli_output
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _print_plan(plan: Any) -> None:
@@ -53,6 +53,10 @@ def cluster_command(
                                       "instead of the step budget (no early stop)."),
     early_stop: bool = typer.Option(True, "--early-stop/--no-early-stop", help="Stop when the "
                                     "best sub-head's loss stops improving (default budget only)."),
+    refit: bool = typer.Option(True, "--refit/--no-refit", help="After training, fit fresh "
+                               "k-cluster heads on the learned features; any with a lower IIC "
+                               "loss replace the worst sub-heads (frees a head stuck merging "
+                               "two groups)."),
     max_images: int | None = typer.Option(None, "--max-images", help="Train on a random sample "
                                           "of this many images, then assign all of them."),
     batch_size: int | None = typer.Option(None, "--batch-size",
@@ -139,7 +143,7 @@ def cluster_command(
                 result = lib.cluster(
                     folder, k=k if k is not None else 10, overcluster=overcluster,
                     subheads=subheads, steps=steps, epochs=epochs, early_stop=early_stop,
-                    max_images=max_images, framing=framing.strip().lower(),
+                    refit=refit, max_images=max_images, framing=framing.strip().lower(),
                     batch_size=batch_size if batch_size is not None else defaults.batch_size,
                     repeats=repeats if repeats is not None else defaults.repeats,
                     lr=lr if lr is not None else defaults.lr,

@@ -26,6 +26,7 @@ from mitool.cluster.model import ModelSpec, default_stem_stride
 from mitool.cluster.modelfile import load_model, save_model
 from mitool.cluster.montage import save_montage
 from mitool.cluster.orientation import direction_coherence, rotation_is_nuisance
+from mitool.cluster.refit import RefitConfig, fit_seconds, refit_main_head
 from mitool.cluster.result import ClusterResult, structure_warnings
 from mitool.cluster.train import TrainConfig
 from mitool.errors import InputError, UsageError
@@ -116,6 +117,7 @@ def cluster(
     head: str | None = None,
     standardise: bool | None = None,
     early_stop: bool = True,
+    refit: bool = True,
     device: str = "auto",
     seed: int = 0,
     threads: int | None = None,
@@ -128,6 +130,8 @@ def cluster(
     Training is sized by work: ``budget.training_steps`` optimiser steps per head unless
     ``steps`` or ``epochs`` is given, stopping early when the best sub-head's loss stops
     improving. ``on_plan`` receives the expected duration after a short timed warm-up.
+    ``refit`` then fits fresh main heads on the trained features (``refit.refit_main_head``);
+    any with a lower IIC loss replace the worst trained sub-heads.
     ``overcluster`` defaults to 5k (0 disables the over-clustering head). ``max_images``
     trains on a random sample and assigns every image. ``channels`` is 1 (grayscale) unless
     asked for: colour is a nuisance by default, as in the IIC paper (which feeds colour sets
@@ -187,10 +191,20 @@ def cluster(
         if max_images is not None and max_images < n:
             train_index = torch.randperm(n, device=dev)[:max_images]
         eval_index = _eval_index(n, cfg.eval_images, dev)
+        refit_cfg = RefitConfig() if refit else None
+        cost = _eval_cost(n, len(eval_index) if eval_index is not None else n, cfg, len(heads),
+                          _refit_cost(model, spec, dev, refit_cfg, n if train_index is None
+                                      else len(train_index)))
         report = train(model, images, cfg, heads=heads, progress=progress, on_plan=on_plan,
-                       governor=governor, train_index=train_index,
-                       eval_cost=_eval_cost(n, len(eval_index) if eval_index is not None else n,
-                                            cfg, len(heads)))
+                       governor=governor, train_index=train_index, eval_cost=cost)
+        refitted = None
+        if refit_cfg is not None:
+            if progress is not None:
+                progress(0, 1, {"stage": "refitting heads"})
+            refitted = refit_main_head(model, images, aug, lambda_entropy, refit_cfg,
+                                       index=train_index, seed=seed)
+            if progress is not None:
+                progress(1, 1, {"stage": "refitting heads"})
         scored = _score_heads(model, images, cfg, heads, eval_index, progress,
                               {"main": k, "over": over})
         n_threads = report.threads or torch.get_num_threads()
@@ -202,7 +216,7 @@ def cluster(
         "stem_stride": spec.stem_stride, "head": spec.head,
         "standardise": spec.standardise, "lambda_entropy": lambda_entropy,
         "max_images": max_images, "framing": framing, "framed": data.framed,
-        "early_stop": early_stop, "seed": seed,
+        "early_stop": early_stop, "refit": refit, "seed": seed,
         "augment": _augment_dict(aug),
         "direction_coherence": list(directions),
     }
@@ -214,6 +228,7 @@ def cluster(
         "n_train": len(train_index) if train_index is not None else n,
         "thread_probes": [{"step": s, "seconds_per_step": {str(t): v for t, v in tm.items()}}
                           for s, tm in report.thread_probes],
+        "refit": refitted.to_dict() if refitted is not None else None,
     }
     return _result(
         data, scored, k, seed, baseline, start, dev, n_threads, progress,
@@ -232,15 +247,33 @@ def _eval_index(n: int, limit: int, dev):
     return None if n <= limit else torch.randperm(n, device=dev)[:limit]
 
 
-def _eval_cost(n: int, n_eval: int, cfg: TrainConfig, n_heads: int) -> Callable[[float], float]:
-    """Seconds of scoring + assigning after training, from the seconds one training step took.
+def _refit_cost(model, spec: ModelSpec, dev, cfg: RefitConfig | None,
+                n_train: int) -> tuple[int, float]:
+    """(images featurised, seconds fitting the fresh heads) for the forecast; (0, 0) off."""
+    if cfg is None:
+        return 0, 0.0
+    import torch
+
+    was_training = model.training
+    model.eval()  # no batch-norm statistics updated by this probe
+    with torch.no_grad():
+        d = int(model.features(torch.zeros(2, spec.channels, spec.image_size, spec.image_size,
+                                           device=dev)).shape[1])
+    model.train(was_training)
+    return cfg.views * min(n_train, cfg.max_images), fit_seconds(d, spec.k, cfg, dev)
+
+
+def _eval_cost(n: int, n_eval: int, cfg: TrainConfig, n_heads: int,
+               refit: tuple[int, float] = (0, 0.0)) -> Callable[[float], float]:
+    """Seconds of refitting, scoring and assigning after training, from the seconds one
+    training step took (plus the timed head fitting of the refit).
 
     A training step forwards and back-propagates 2 x batch x repeats images for one head; a
     forward pass alone costs about a third of that.
     """
     samples_per_step = 2 * cfg.batch_size * cfg.repeats
-    scored = n_eval * cfg.repeats * 2 * max(1, cfg.eval_passes)
-    return lambda per_step: per_step / 3 * (scored + n) / samples_per_step
+    scored = n_eval * cfg.repeats * 2 * max(1, cfg.eval_passes) + refit[0]
+    return lambda per_step: per_step / 3 * (scored + n) / samples_per_step + refit[1]
 
 
 def _score_heads(model, images, cfg: TrainConfig, heads, index, progress,

@@ -10,6 +10,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from tiny_images import bars  # noqa: E402
+
 from mitool.cluster.augment import AugmentConfig  # noqa: E402
 from mitool.cluster.loss import min_possible_loss  # noqa: E402
 from mitool.cluster.model import ModelSpec, build_model  # noqa: E402
@@ -91,18 +93,6 @@ def test_replacements_keep_the_lowest_losses_of_both_lists():
     assert replacements([-1.0], [float("nan")]) == []  # a non-finite loss never replaces
 
 
-def _bars(n: int = 32, size: int = 8) -> torch.Tensor:
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, 40, size=(n, 1, size, size)).astype(np.uint8)
-    for i in range(n):
-        r = int(rng.integers(1, size - 1))
-        if i % 2:
-            x[i, 0, :, r] = 255
-        else:
-            x[i, 0, r, :] = 255
-    return torch.from_numpy(x)
-
-
 def test_refit_replaces_uniform_sub_heads_and_writes_them_into_the_model():
     torch.manual_seed(0)
     model = build_model(ModelSpec(channels=1, image_size=8, k=2, overcluster=0, subheads=3,
@@ -112,7 +102,7 @@ def test_refit_replaces_uniform_sub_heads_and_writes_them_into_the_model():
             model.main[s].weight.zero_()
             model.main[s].bias.zero_()
     keep = model.main[1].weight.detach().clone()
-    images = _bars()
+    images = bars(32)
     report = refit_main_head(model, images, LIGHT, 1.5, RefitConfig(heads=4, steps=300, lr=3e-2),
                              seed=0)
     assert report.images == 32 and len(report.trained_losses) == 3
@@ -133,7 +123,7 @@ def test_refit_samples_at_most_max_images():
     torch.manual_seed(0)
     model = build_model(ModelSpec(channels=1, image_size=8, k=2, overcluster=0, subheads=2,
                                   widths=(8, 16)))
-    report = refit_main_head(model, _bars(), LIGHT, 1.5,
+    report = refit_main_head(model, bars(32), LIGHT, 1.5,
                              RefitConfig(heads=2, steps=5, max_images=10), seed=0)
     assert report.images == 10
 
@@ -157,7 +147,7 @@ def test_fresh_heads_below_the_margin_leave_the_trained_ones_alone():
             model.main[s].bias.zero_()
     before = [h.weight.detach().clone() for h in model.main]
     cfg = RefitConfig(heads=4, steps=300, lr=3e-2, margin=2.0)  # 2 log 2 = 1.39 nats
-    report = refit_main_head(model, _bars(), LIGHT, 1.5, cfg, seed=0)
+    report = refit_main_head(model, bars(32), LIGHT, 1.5, cfg, seed=0)
     assert min(report.fresh_losses) < min(report.trained_losses) - 0.5  # lower, not by 1.39
     assert report.replaced == []
     assert all(torch.equal(h.weight, w) for h, w in zip(model.main, before, strict=True))

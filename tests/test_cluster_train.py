@@ -4,10 +4,11 @@ the images stay uint8 (one byte per pixel) on the device. A few seconds in all."
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+
+from tiny_images import bars  # noqa: E402
 
 from mitool.cluster import budget  # noqa: E402
 from mitool.cluster.augment import AugmentConfig  # noqa: E402
@@ -26,19 +27,6 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-def _bars(n: int = 24, size: int = 8) -> torch.Tensor:
-    """Horizontal and vertical bars, uint8 (N, 1, S, S)."""
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, 40, size=(n, 1, size, size)).astype(np.uint8)
-    for i in range(n):
-        r = int(rng.integers(1, size - 1))
-        if i % 2:
-            x[i, 0, :, r] = 255
-        else:
-            x[i, 0, r, :] = 255
-    return torch.from_numpy(x)
-
-
 def _model(size: int = 8) -> torch.nn.Module:
     torch.manual_seed(0)
     return build_model(ModelSpec(channels=1, image_size=size, k=2, overcluster=4, subheads=2,
@@ -48,7 +36,7 @@ def _model(size: int = 8) -> torch.nn.Module:
 def test_default_budget_sizes_the_run_and_the_plan_matches_it(monkeypatch):
     monkeypatch.setattr(budget, "BASE_STEPS", 20)
     monkeypatch.setattr(budget, "MIN_STEPS", 5)
-    images = _bars()
+    images = bars()
     before = images.clone()
     plans = []
     cfg = TrainConfig(batch_size=8, repeats=2, augment=LIGHT, early_stop=False)
@@ -74,7 +62,7 @@ def test_progress_counts_every_step_and_ends_at_the_total(monkeypatch):
     monkeypatch.setattr(budget, "MIN_STEPS", 6)
     ticks = []
     cfg = TrainConfig(batch_size=8, repeats=2, augment=LIGHT, early_stop=False)
-    report = train(_model(), _bars(), cfg,
+    report = train(_model(), bars(), cfg,
                    progress=lambda done, total, fields: ticks.append((done, total)))
     done = [d for d, _ in ticks]
     assert done == sorted(done) and done[-1] == ticks[-1][1] == report.planned_steps

@@ -153,6 +153,34 @@ def test_only_requested_estimator_not_applicable_is_exit_2(runner, table):
     assert "one X column against one Y column only; got 2 x 1" in r.stderr
 
 
+def _children_cpu(pid: int) -> list[float]:
+    """CPU seconds of each direct child process of ``pid`` whose command line names loky."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{entry}/stat").read()
+            cmd = open(f"/proc/{entry}/cmdline", "rb").read()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid and b"LokyProcess" in cmd:
+            out.append((int(fields[11]) + int(fields[12])) / ticks)
+    return out
+
+
+def _wait_for_busy_workers(pid: int, workers: int, cpu_seconds: float, limit: float) -> None:
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        busy = [c for c in _children_cpu(pid) if c >= cpu_seconds]
+        if len(busy) >= workers:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"workers not busy after {limit:.0f} s")
+
+
 def test_ctrl_c_in_pairs_with_workers_is_one_line_and_130(tmp_path):
     rng = np.random.default_rng(1)
     df = pd.DataFrame(rng.normal(size=(20000, 12)), columns=[f"c{i}" for i in range(12)])
@@ -162,12 +190,13 @@ def test_ctrl_c_in_pairs_with_workers_is_one_line_and_130(tmp_path):
     proc = subprocess.Popen([*mitool_cmd(), "pairs", str(path), "-e", "smile", "-j", "2"],
                             env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
-    time.sleep(8)  # workers are busy by now
+    # Interrupt once both workers are scoring (5 CPU-seconds each, well past their imports):
+    # in a fresh clone, where imports compile bytecode, a Ctrl-C at a fixed 8 s landed while
+    # loky was still starting its workers and was lost (joblib's start-up, not mitool).
+    _wait_for_busy_workers(proc.pid, workers=2, cpu_seconds=5.0, limit=150.0)
     assert proc.poll() is None, "the screen ended before the interrupt; make it longer"
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
-    # about 2 s here; once, in a fresh clone on an overloaded machine (load 3.3 on 2 cores),
-    # more than 60 s: a hang still fails at 180
-    out, err = proc.communicate(timeout=180)
+    out, err = proc.communicate(timeout=60)
     text = err.decode()
     assert proc.returncode == 130, text
     assert "Traceback" not in text and "Segmentation" not in text

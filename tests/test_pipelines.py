@@ -153,29 +153,21 @@ def test_only_requested_estimator_not_applicable_is_exit_2(runner, table):
     assert "one X column against one Y column only; got 2 x 1" in r.stderr
 
 
-def _children_cpu(pid: int) -> list[float]:
-    """CPU seconds of each direct child process of ``pid`` whose command line names loky."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = open(f"/proc/{entry}/stat").read()
-            cmd = open(f"/proc/{entry}/cmdline", "rb").read()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == pid and b"LokyProcess" in cmd:
-            out.append((int(fields[11]) + int(fields[12])) / ticks)
-    return out
-
-
 def _wait_for_busy_workers(pid: int, workers: int, cpu_seconds: float, limit: float) -> None:
+    """Return once ``workers`` loky children of ``pid`` have used ``cpu_seconds`` each."""
+    import psutil
+
+    def busy(child: psutil.Process) -> bool:
+        try:
+            cpu = child.cpu_times()
+            return (cpu.user + cpu.system >= cpu_seconds
+                    and "LokyProcess" in " ".join(child.cmdline()))
+        except psutil.Error:  # the child ended while we looked
+            return False
+
     start = time.monotonic()
     while time.monotonic() - start < limit:
-        busy = [c for c in _children_cpu(pid) if c >= cpu_seconds]
-        if len(busy) >= workers:
+        if sum(busy(c) for c in psutil.Process(pid).children()) >= workers:
             return
         time.sleep(0.5)
     raise AssertionError(f"workers not busy after {limit:.0f} s")

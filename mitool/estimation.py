@@ -20,6 +20,7 @@ from mitool.errors import UsageError
 from mitool.estimators import parse_estimators, run_estimator
 from mitool.estimators.base import EstimatorResult, ProgressCallback
 from mitool.estimators.config import NeuralConfig
+from mitool.estimators.gcmi_rot import rotatable
 from mitool.gate import DEFAULT_BOOTSTRAP, DEFAULT_PERMUTATIONS, GateSpec, evaluate_gate
 from mitool.inference import attach_inference
 
@@ -309,6 +310,8 @@ def estimate(
                      "ksg's estimate (the same KSG formula) at about 6x its time; ask for it "
                      "with -e default,sklearn")
 
+    if estimators is None and "gcmi-rot" in names and not rotatable(data_):
+        names.remove("gcmi-rot")  # one column a side or discrete columns: nothing to rotate
     cfg = neural or NeuralConfig()
     knn_transform = "standardize"  # plain KSG unless asked: it is the reference estimator
     if transform is not None:

@@ -9,6 +9,10 @@ The rule (benchmarked in docs/benchmarks.md, bmi 40 tasks):
   * ``gcmi``: exact for Gaussian-copula dependence at any dimension, a lower bound for one
     continuous column against another, blind to dependence that is not linear in the
     normal scores;
+  * ``gcmi-rot`` (continuous columns, a side with ≥ 2 of them): gcmi after a learned
+    rotation of each side whose angle depends on the side's radius, read on rows the fit
+    never saw; it sees dependence that such a map hides from every other component (the bmi
+    spirals) and on Gaussian sides it cannot exceed the truth;
   * ``ksg`` up to ``AUTO_KSG_DIMS`` joint dimensions, where its bias is small; beyond, it
     undershoots and costs more than it adds.
 
@@ -32,6 +36,7 @@ import numpy as np
 
 from mitool.estimators.base import EstimatorResult, PreparedData, ProgressCallback
 from mitool.estimators.config import NeuralConfig
+from mitool.estimators.gcmi_rot import rotatable
 
 AUTO_KSG_DIMS = 8  # ksg joins the candidates up to this many joint dimensions
 AUTO_NEURAL = "smile"
@@ -74,7 +79,8 @@ def run_auto(
     both_discrete = bool(data.x_discrete.all() and data.y_discrete.all())
     dims = int(data.x.shape[1] + data.y.shape[1])
     names = ["ksg"] if both_discrete else (
-        ["gcmi"] + (["ksg"] if dims <= AUTO_KSG_DIMS else []) + [AUTO_NEURAL])
+        ["gcmi"] + (["gcmi-rot"] if rotatable(data) else [])
+        + (["ksg"] if dims <= AUTO_KSG_DIMS else []) + [AUTO_NEURAL])
     cfg = auto_neural_config(neural)
     comps: dict[str, EstimatorResult] = {}
     for name in names:
@@ -101,6 +107,7 @@ def run_auto(
         hint = {
             "gcmi": "the dependence is not a Gaussian copula (gcmi sees only its linear part "
                     "in the normal scores)",
+            "gcmi-rot": "the dependence is not a Gaussian copula of radially rotated sides",
             "ksg": "k-NN undershoots in dimension or with few rows",
             AUTO_NEURAL: "the neural bound did not reach it (more rows or steps may help)",
         }

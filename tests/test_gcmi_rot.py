@@ -117,3 +117,28 @@ def test_inference_is_analytic_and_the_interval_one_sided(spiral_3x3):
     assert d["p_value"] == d["p_value_analytic"] < 1e-6
     assert d["ci_kind"] == "lower bound only" and d["ci_high"] is None
     assert truth - 0.25 < d["ci_low"] < truth
+
+
+def test_cli_json_row_and_the_default_set(runner, tmp_path, spiral_3x3):
+    import json
+
+    from mitool.cli import app
+
+    data, truth = spiral_3x3
+    frame = pd.DataFrame(np.hstack([data.x, data.y])[:1200], columns=data.x_names + data.y_names)
+    path = tmp_path / "spiral.csv"
+    frame.to_csv(path, index=False)
+    res = runner.invoke(app, ["estimate", str(path), "-x", "x*", "-y", "y*", "-e", "gcmi-rot",
+                              "-f", "json", "--permutations", "20"])
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    row = doc["results"][0]
+    assert row["estimator"] == "gcmi-rot" and len(row["halves"]) == 2
+    assert row["p_value"] == row["p_value_analytic"] and "analytic" in row["permutation_scheme"]
+    # one column a side: gcmi-rot has nothing to rotate, so the default set leaves it out
+    res = runner.invoke(app, ["estimate", str(path), "-x", "x0", "-y", "y0", "-f", "json",
+                              "--steps", "100", "--quiet"])
+    assert res.exit_code == 0, res.stderr
+    assert "gcmi-rot" not in [r["estimator"] for r in json.loads(res.stdout)["results"]]
+    res = runner.invoke(app, ["estimate", str(path), "-x", "x0", "-y", "y0", "-e", "gcmi-rot"])
+    assert res.exit_code == 2 and "2 or more columns" in res.stderr

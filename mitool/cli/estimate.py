@@ -35,8 +35,9 @@ class InputFormat(str, Enum):
 
 ESTIMATOR_HELP = (
     "Comma-separated estimators: auto, mine, mine-biased, jsd, nwj, infonce, smile, ksg, "
-    "sklearn, gcmi, or 'all'. Default: auto (the headline: the largest of gcmi, ksg and the "
-    "smile bound) with its parts and sklearn as their own rows."
+    "sklearn, gcmi, gcmi-rot, or 'all'. Default: auto (the headline: the largest of gcmi, "
+    "gcmi-rot where a side has 2+ continuous columns, ksg and the smile bound) with its parts "
+    "and sklearn as their own rows."
 )
 
 

@@ -132,15 +132,20 @@ def _batch_gaussian_mi(u, v):
     return 0.5 * (torch.logdet(cov[:p, :p]) + torch.logdet(cov[p:, p:]) - torch.logdet(cov))
 
 
+def _whiten(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centre and whiten both by the training rows' covariance: a round cloud for Gaussian
+    sides, where a rotation keeps the law (the bound in the module docstring)."""
+    w = _whitener(np.atleast_2d(np.cov(train, rowvar=False)))  # (d, d')
+    mean = train.mean(axis=0)
+    return (train - mean) @ w, (test - mean) @ w
+
+
 def _fit_and_read(a_tr, b_tr, a_te, b_te, cfg: RotConfig, seed: int):
     """Fit the two maps on (a_tr, b_tr) and read gcmi of (a_te, b_te) through them."""
     import torch
 
-    wa, wb = _whitener(np.cov(a_tr, rowvar=False).reshape(a_tr.shape[1], -1)), \
-        _whitener(np.cov(b_tr, rowvar=False).reshape(b_tr.shape[1], -1))
-    ma, mb = a_tr.mean(axis=0), b_tr.mean(axis=0)
-    xa_tr, xb_tr = (a_tr - ma) @ wa, (b_tr - mb) @ wb  # (n, p'), (n, q') whitened
-    xa_te, xb_te = (a_te - ma) @ wa, (b_te - mb) @ wb
+    xa_tr, xa_te = _whiten(a_tr, a_te)  # (n, p') each
+    xb_tr, xb_te = _whiten(b_tr, b_te)  # (n, q')
     n_all = xa_tr.shape[0]
     n_val = max(2, int(round(cfg.validation * n_all)))
     perm = np.random.default_rng(seed).permutation(n_all)

@@ -248,7 +248,7 @@ def test_default_set_leaves_out_a_ksg_search_that_would_take_hours(monkeypatch):
     monkeypatch.setattr(mitool.estimation, "KSG_DEFAULT_MAX_WORK", 1e6)
     d = synthetic.gaussian(400, 8, 8, mi=1.0, seed=0)  # 400² · 16 = 2.6e6 comparisons
     r = mitool.estimate(d.to_frame(), "x*", "y*", neural=NeuralConfig(steps=100))
-    assert [x.estimator for x in r.results] == ["auto", "smile", "gcmi", "sklearn"]
+    assert [x.estimator for x in r.results] == ["auto", "smile", "gcmi", "gcmi-rot", "sklearn"]
     note = next(n for n in r.to_dict()["notes"] if n.startswith("ksg left out"))
     assert "16 joint dimensions on 400 rows" in note and "--max-rows" in note
     assert mitool.estimate(d.to_frame(), "x*", "y*", "ksg").mi > 0.5

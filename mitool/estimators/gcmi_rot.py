@@ -240,8 +240,7 @@ def run_gcmi_rot(data: PreparedData, seed: int = 0, config: RotConfig | None = N
         "planes": [min(cfg.planes, dx // 2), min(cfg.planes, dy // 2)],
         "steps": cfg.steps,
     }
-    notes = ["gcmi after a learned rotation of each side whose angle depends on the side's "
-             "radius (invertible: MI unchanged), fitted on one half of the rows and read on "
-             "the other, both ways; analytic p-value (Bartlett per half, Cauchy-combined)"]
+    notes = ["gcmi after learned radius-dependent rotations of each side (invertible), fitted "
+             "on one half of the rows and read on the other, both ways; analytic p-value"]
     return EstimatorResult(NAME, max(0.0, mi_raw), time.perf_counter() - t0, notes=notes,
                            details=details)

@@ -20,7 +20,6 @@ from mitool.errors import UsageError
 from mitool.estimators import parse_estimators, run_estimator
 from mitool.estimators.base import EstimatorResult, ProgressCallback
 from mitool.estimators.config import NeuralConfig
-from mitool.estimators.gcmi_rot import rotatable
 from mitool.gate import DEFAULT_BOOTSTRAP, DEFAULT_PERMUTATIONS, GateSpec, evaluate_gate
 from mitool.inference import attach_inference
 
@@ -309,6 +308,8 @@ def estimate(
         notes.append(f"sklearn left out of the default set on {data_.n:,} rows: it repeats "
                      "ksg's estimate (the same KSG formula) at about 6x its time; ask for it "
                      "with -e default,sklearn")
+
+    from mitool.estimators.gcmi_rot import rotatable  # here: scipy stays out of CLI start-up
 
     if estimators is None and "gcmi-rot" in names and not rotatable(data_):
         names.remove("gcmi-rot")  # one column a side or discrete columns: nothing to rotate

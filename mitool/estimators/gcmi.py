@@ -76,11 +76,10 @@ def _entropy_bias(d: int, n: int) -> float:
     return float(digamma((n - i) / 2.0).sum() / 2.0 + d * (math.log(2.0) - math.log(n - 1)) / 2.0)
 
 
-def gcmi_statistic(data: PreparedData) -> dict:
-    """Corrected and plug-in Gaussian-copula MI (nats) and the analytic p-value."""
-    a = gaussian_scores(data.x, data.x_discrete)
-    b = gaussian_scores(data.y, data.y_discrete)
-    n = data.n
+def gaussian_mi_statistic(a: np.ndarray, b: np.ndarray) -> dict:
+    """Corrected and plug-in Gaussian MI (nats) of encoded columns a (n, p), b (n, q), and
+    the analytic p-value."""
+    n = a.shape[0]
     rho, p, q = canonical_correlations(a, b)
     plugin = float(-0.5 * np.log1p(-rho**2).sum())
     # H_true ≈ H_plugin - bias(d) for each entropy, so I_true ≈ I_plugin - [b(p)+b(q)-b(p+q)]
@@ -92,6 +91,12 @@ def gcmi_statistic(data: PreparedData) -> dict:
     p_value = float(chi2.sf(stat, df)) if df > 0 and factor > 0 else 1.0
     return {"mi_raw": corrected, "mi_plugin": plugin, "canonical_correlations": rho.tolist(),
             "dims": [p, q], "p_value_analytic": p_value, "chi2": stat, "df": df}
+
+
+def gcmi_statistic(data: PreparedData) -> dict:
+    """Corrected and plug-in Gaussian-copula MI (nats) and the analytic p-value."""
+    return gaussian_mi_statistic(gaussian_scores(data.x, data.x_discrete),
+                                 gaussian_scores(data.y, data.y_discrete))
 
 
 def gcmi_value(data: PreparedData, clip: bool = False) -> float:

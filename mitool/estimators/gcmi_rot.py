@@ -37,12 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mitool.estimators.base import EstimatorResult, PreparedData
-from mitool.estimators.gcmi import (
-    _entropy_bias,
-    _whitener,
-    canonical_correlations,
-    gaussian_scores,
-)
+from mitool.estimators.gcmi import _whitener, gaussian_mi_statistic, gaussian_scores
 
 NAME = "gcmi-rot"
 
@@ -69,23 +64,6 @@ def rotatable(data: PreparedData) -> bool:
     """Whether gcmi-rot applies: continuous columns only, and a side with two or more."""
     return not (data.x_discrete.any() or data.y_discrete.any()) and max(
         data.x.shape[1], data.y.shape[1]) >= 2
-
-
-def _gaussian_mi(a: np.ndarray, b: np.ndarray) -> tuple[float, float, int, int, float]:
-    """Bias-corrected and plug-in Gaussian MI of normal scores of a (n, p), b (n, q), the
-    ranks used and the delta-method variance of the estimate for Gaussian data, Σρᵢ²/n."""
-    n = a.shape[0]
-    rho, p, q = canonical_correlations(a, b)
-    plugin = float(-0.5 * np.log1p(-rho**2).sum())
-    corrected = plugin - (_entropy_bias(p, n) + _entropy_bias(q, n) - _entropy_bias(p + q, n))
-    return corrected, plugin, p, q, float(np.sum(rho**2) / n)
-
-
-def _bartlett_p(plugin: float, n: int, p: int, q: int) -> float:
-    from scipy.stats import chi2
-
-    factor = n - 1 - (p + q + 1) / 2.0
-    return float(chi2.sf(2.0 * factor * plugin, p * q)) if p * q > 0 and factor > 0 else 1.0
 
 
 def _rotation_side(d: int, cfg: RotConfig):
@@ -184,7 +162,8 @@ def _fit_and_read(a_tr, b_tr, a_te, b_te, cfg: RotConfig, seed: int):
         vb = fb(torch.from_numpy(xb_te)).numpy() if fb is not None else xb_te
     no_discrete_a = np.zeros(ua.shape[1], dtype=bool)
     no_discrete_b = np.zeros(vb.shape[1], dtype=bool)
-    return _gaussian_mi(gaussian_scores(ua, no_discrete_a), gaussian_scores(vb, no_discrete_b))
+    return gaussian_mi_statistic(gaussian_scores(ua, no_discrete_a),
+                                 gaussian_scores(vb, no_discrete_b))
 
 
 def run_gcmi_rot(data: PreparedData, seed: int = 0, config: RotConfig | None = None) -> EstimatorResult:
@@ -222,12 +201,14 @@ def run_gcmi_rot(data: PreparedData, seed: int = 0, config: RotConfig | None = N
         ]
     finally:
         torch.set_num_threads(old_threads)
-    corrected = [r[0] for r in reads]
-    p_values = [_bartlett_p(r[1], len(halves[k]), r[2], r[3]) for k, r in enumerate(reads)]
+    corrected = [r["mi_raw"] for r in reads]
+    # delta-method variance of each half's estimate for Gaussian data: Σρᵢ²/n
+    variances = [float(np.sum(np.square(r["canonical_correlations"]))) / len(halves[k])
+                 for k, r in enumerate(reads)]
     mi_raw = float(np.mean(corrected))
     # the mean of two independent halves: Var = (v1 + v2) / 4; the halves' own disagreement
     # (which also carries the fit's variability) when that is larger
-    stderr = max(math.sqrt((reads[0][4] + reads[1][4]) / 4.0),
+    stderr = max(math.sqrt((variances[0] + variances[1]) / 4.0),
                  abs(corrected[0] - corrected[1]) / 2.0)
     details = {
         "method": "Gaussian-copula MI after learned radius-dependent rotations of each side, "
@@ -236,7 +217,7 @@ def run_gcmi_rot(data: PreparedData, seed: int = 0, config: RotConfig | None = N
         "halves": [round(c, 6) for c in corrected],
         "spread": float(abs(corrected[0] - corrected[1]) / 2.0),
         "stderr_readout": stderr,
-        "p_value_analytic": cauchy_combination(p_values),
+        "p_value_analytic": cauchy_combination([r["p_value_analytic"] for r in reads]),
         "planes": [min(cfg.planes, dx // 2), min(cfg.planes, dy // 2)],
         "steps": cfg.steps,
     }

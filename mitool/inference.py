@@ -20,6 +20,7 @@ Schemes, per estimator family (each result says which one it used):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -231,8 +232,6 @@ def attach_inference(
     from mitool.estimators import NEURAL
 
     if result.components is not None:  # auto: test each part, combine; the chosen one's CI
-        from mitool.estimators.auto import cauchy_combination
-
         chosen = result.details.get("chosen")
         for name, part in result.components.items():
             attach_inference(part, data, k, seed, permutations,
@@ -317,6 +316,14 @@ def _rot_inference(result: EstimatorResult, permutations: int, bootstrap: int,
                  ci_method="one-sided: estimate - z*se, se the larger of the delta-method "
                  "sqrt(sum rho^2 / n) and half the two halves' difference; no upper end (the "
                  "fitted rotations' shortfall is not estimated)")
+
+
+def cauchy_combination(p_values: list[float]) -> float:
+    """Combined p-value of several tests of the same null, valid under dependence (ACAT,
+    Liu & Xie 2020)."""
+    ps = np.clip(np.asarray(p_values, dtype=float), 1e-15, 1 - 1e-15)
+    t = float(np.mean(np.tan((0.5 - ps) * math.pi)))
+    return float(min(1.0, max(0.0, 0.5 - math.atan(t) / math.pi)))
 
 
 def combine_fold_p_values(p_values: list[float]) -> float:

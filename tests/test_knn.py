@@ -87,13 +87,13 @@ def test_1d_marginal_counts_are_strictly_inside_the_radius():
     """
     from scipy.spatial import cKDTree
 
-    from mitool.estimators.knn import _strict_counts, standardise
+    from mitool.estimators.knn import _strict_counts, standardize
 
     wrong = total = 0
     for seed in range(4):
         d = synthetic.gaussian(2000, 1, 1, mi=1.0, seed=seed)
         rng = np.random.default_rng(seed)
-        xs, ys = standardise(d.x, rng), standardise(d.y, rng)
+        xs, ys = standardize(d.x, rng), standardize(d.y, rng)
         joint = np.hstack([xs, ys])
         eps = cKDTree(joint).query(joint, k=[4], p=np.inf)[0][:, 0]
         for side in (xs, ys):
@@ -164,7 +164,7 @@ def test_grid_search_gives_the_kdtree_answer_bit_for_bit(case):
     neighbour distances and strict counts as the kd-tree, whatever the marginals."""
     from scipy.spatial import cKDTree
 
-    from mitool.estimators.knn_plane import ksg_plane
+    from mitool.estimators.knn_grid import ksg_grid
 
     rng = np.random.default_rng(7)
     n = {"tiny": 4, "big": 60_000}.get(case, 3000)
@@ -177,7 +177,7 @@ def test_grid_search_gives_the_kdtree_answer_bit_for_bit(case):
     elif case == "ties":  # many exact ties, no jitter: distances of 0 included
         x, y = np.round(x, 1), np.round(y, 1)
     k = 3
-    eps, nx, ny = ksg_plane(x, y, k)
+    eps, nx, ny = ksg_grid(x, y, k)
     joint = np.column_stack([x, y])
     want = cKDTree(joint).query(joint, k=[k + 1], p=np.inf)[0][:, 0]
     assert np.array_equal(eps, want)

@@ -29,10 +29,7 @@ its level under any dependence between the tests.
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
-
-import numpy as np
 
 from mitool.estimators.base import EstimatorResult, PreparedData, ProgressCallback
 from mitool.estimators.config import NeuralConfig
@@ -54,13 +51,6 @@ def auto_neural_config(base: NeuralConfig | None) -> NeuralConfig:
     changes = {k: v for k, v in AUTO_NEURAL_SETTINGS.items()
                if getattr(base, k) == getattr(default, k)}
     return dataclasses.replace(base, **changes)
-
-
-def cauchy_combination(p_values: list[float]) -> float:
-    """Combined p-value of several tests of the same null, valid under dependence (ACAT)."""
-    ps = np.clip(np.asarray(p_values, dtype=float), 1e-15, 1 - 1e-15)
-    t = float(np.mean(np.tan((0.5 - ps) * math.pi)))
-    return float(min(1.0, max(0.0, 0.5 - math.atan(t) / math.pi)))
 
 
 def run_auto(

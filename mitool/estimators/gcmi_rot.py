@@ -170,7 +170,7 @@ def run_gcmi_rot(data: PreparedData, seed: int = 0, config: RotConfig | None = N
     """The ``gcmi-rot`` estimator (see module)."""
     import torch
 
-    from mitool.estimators.auto import cauchy_combination
+    from mitool.inference import cauchy_combination
 
     cfg = config or RotConfig()
     t0 = time.perf_counter()

@@ -41,7 +41,7 @@ def prescale(a: np.ndarray) -> np.ndarray:
     return np.ldexp(a, -exp[None, :]) if np.any(exp != 0) else a
 
 
-def standardise(a: np.ndarray, rng: np.random.Generator, jitter: bool = True) -> np.ndarray:
+def standardize(a: np.ndarray, rng: np.random.Generator, jitter: bool = True) -> np.ndarray:
     """Centre and scale each column to unit variance, then add tiny noise against ties."""
     a = prescale(a)  # (n, d)
     std = a.std(axis=0)
@@ -72,10 +72,10 @@ def _strict_counts(points: np.ndarray, radii: np.ndarray, search: str = "kdtree"
 
     One dimension needs no tree: two binary searches on the distances |v_j − v_i| < r
     themselves (not on shifted bounds v_i ± r, which round and let the k-th neighbour, at
-    distance exactly r, be counted now and then), compiled (``knn_plane``).
+    distance exactly r, be counted now and then), compiled (``knn_grid``).
     """
     if points.shape[1] == 1:
-        from mitool.estimators.knn_plane import strict_counts_1d
+        from mitool.estimators.knn_grid import strict_counts_1d
 
         return strict_counts_1d(points[:, 0], radii)
     return count_within(points, radii, search)
@@ -103,13 +103,13 @@ def ksg_mi(
     n = x.shape[0]
     _check_k(k, n)
     rng = np.random.default_rng(seed)
-    xs, ys = standardise(x, rng), standardise(y, rng)
+    xs, ys = standardize(x, rng), standardize(y, rng)
     method = choose_method(n, xs.shape[1] + ys.shape[1], search,
                            plane=xs.shape[1] == ys.shape[1] == 1)
     if method == "grid":
-        from mitool.estimators.knn_plane import ksg_plane
+        from mitool.estimators.knn_grid import ksg_grid
 
-        eps, nx, ny = ksg_plane(xs[:, 0], ys[:, 0], k)
+        eps, nx, ny = ksg_grid(xs[:, 0], ys[:, 0], k)
     elif method == "brute":
         eps, nx, ny = ksg_search_brute(xs, ys, k)
     else:
@@ -136,7 +136,7 @@ def mixed_mi(
     n = x.shape[0]
     _check_k(k, n)
     rng = np.random.default_rng(seed)
-    xs = standardise(x, rng)
+    xs = standardize(x, rng)
     method = choose_method(n, xs.shape[1], search)
     radius = np.empty(n)
     k_all = np.empty(n)

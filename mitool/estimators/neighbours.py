@@ -6,7 +6,7 @@ Two methods give identical answers (the same float64 distances, the same strict 
   the dimension grows (a max-norm ball around a point must span most of every axis to hold
   k of N points once there are a few dozen dimensions).
 - ``grid``: one column against one column only: quantile cells scanned ring by ring,
-  compiled (``mitool.estimators.knn_plane``), 3x faster than the kd-tree there.
+  compiled (``mitool.estimators.knn_grid``), 3x faster than the kd-tree there.
 - ``brute``: every distance, computed in blocks of rows against all rows (memory bounded by
   the block). O(N² d), but with no tree overhead: it wins above ~15 joint dimensions. On
   the CPU each block is scipy's ``cdist(..., "chebyshev")`` (a compiled loop that keeps a

@@ -24,7 +24,7 @@ from numba import njit
 
 from mitool.estimators.neighbours import search_threads
 
-__all__ = ["ksg_plane", "strict_counts_1d"]
+__all__ = ["ksg_grid", "strict_counts_1d"]
 
 
 @njit(cache=True)
@@ -175,7 +175,7 @@ def strict_counts_1d(v: np.ndarray, radii: np.ndarray) -> np.ndarray:
     return out
 
 
-def ksg_plane(x: np.ndarray, y: np.ndarray, k: int
+def ksg_grid(x: np.ndarray, y: np.ndarray, k: int
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(eps, n_x, n_y) for KSG on one column x (n,) against one column y (n,): eps_i the
     k-th neighbour's max-norm distance (self excluded), n_x/n_y the other points strictly

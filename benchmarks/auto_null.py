@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mitool.inference import InferenceSpec
+
 CONFIGS = [("independent 1x1", 1, 1000), ("independent 3x3", 3, 1000)]
 
 
@@ -27,7 +29,7 @@ def one(name: str, dim: int, n: int, seed: int, perms: int) -> dict:
     from mitool.data import synthetic
 
     d = synthetic.independent(n, dim, dim, seed=5000 + seed)
-    r = mitool.estimate(d.to_frame(), "x*", "y*", "auto", permutations=perms, seed=seed)
+    r = mitool.estimate(d.to_frame(), "x*", "y*", "auto", seed=seed, inference=InferenceSpec(permutations=perms))
     a = r.result("auto")
     comps = {k: v.get("p_value") for k, v in a.details["components"].items()}
     return {"config": name, "seed": seed, "mi": a.mi, "chosen": a.details["chosen"],

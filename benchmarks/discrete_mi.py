@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from mitool.estimators.discrete import CORRECTIONS, contingency, mi_from_table
+from mitool.inference import InferenceSpec
 
 
 def channel(r: int, c: int, eps: float, zipf: bool):
@@ -64,7 +65,7 @@ def interval(a, b, n_sub: int, seed: int) -> tuple[float, float, float]:
     import mitool
 
     frame = pd.DataFrame({"a": [f"a{v}" for v in a], "b": [f"b{v}" for v in b]})
-    r = mitool.estimate(frame, "a", "b", "ksg", bootstrap=n_sub, seed=seed).result("ksg")
+    r = mitool.estimate(frame, "a", "b", "ksg", seed=seed, inference=InferenceSpec(bootstrap=n_sub)).result("ksg")
     return r.mi, r.details["ci_low"], r.details["ci_high"]
 
 

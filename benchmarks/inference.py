@@ -20,6 +20,7 @@ import numpy as np
 import mitool
 from mitool.data import synthetic
 from mitool.estimators.config import NeuralConfig
+from mitool.inference import InferenceSpec
 
 
 def rate(pvals, alpha=0.05):
@@ -30,8 +31,7 @@ def pvals_for(make, seeds, est, permutations, neural=None):
     out = []
     for s in range(seeds):
         d = make(s)
-        r = mitool.estimate(d.to_frame(), "x*", "y*", est, permutations=permutations, seed=s,
-                            neural=neural)
+        r = mitool.estimate(d.to_frame(), "x*", "y*", est, seed=s, neural=neural, inference=InferenceSpec(permutations=permutations))
         out.append(r.result(est).details["p_value"])
     return np.array(out)
 
@@ -40,8 +40,7 @@ def coverage_for(make, seeds, est, bootstrap, neural=None):
     hits, widths = [], []
     for s in range(seeds):
         d = make(s)
-        r = mitool.estimate(d.to_frame(), "x*", "y*", est, bootstrap=bootstrap, seed=s,
-                            neural=neural)
+        r = mitool.estimate(d.to_frame(), "x*", "y*", est, seed=s, neural=neural, inference=InferenceSpec(bootstrap=bootstrap))
         det = r.result(est).details
         hits.append(det["ci_low"] <= d.mi <= det["ci_high"])
         widths.append(det["ci_high"] - det["ci_low"])

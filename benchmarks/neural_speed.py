@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mitool.data import synthetic  # noqa: E402
 from mitool.estimators.base import PreparedData  # noqa: E402
 from mitool.estimators.config import NeuralConfig  # noqa: E402
-from mitool.estimators.neural import NEURAL_ESTIMATORS, estimate_neural  # noqa: E402
+from mitool.estimators.neural import estimate_neural  # noqa: E402
+from mitool.estimators.registry import family  # noqa: E402
 
 
 def prepared(s) -> PreparedData:
@@ -49,7 +50,7 @@ def main() -> None:
 
     print("## 1. training-loop steps/second (N=5,000, 5x5 Gaussian, batch 256, 128x128)\n")
     print("| estimator | critic | threads=1 | threads=2 |\n|---|---|---:|---:|")
-    for name in NEURAL_ESTIMATORS:
+    for name in family("neural"):
         for critic in ("concat", "separable"):
             s1 = steps_per_second(name, data, steps, critic=critic, threads=1)
             s2 = steps_per_second(name, data, steps, critic=critic, threads=2)

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
-from mitool.estimators.base import EstimatorResult, PreparedData, ProgressCallback
+from mitool.estimators.base import EstimatorResult, PreparedData, ProgressCallback, RunOptions
 
 
 def p_value(observed: float, null: np.ndarray | list[float]) -> float:
@@ -55,28 +56,23 @@ def null_summary(observed: float, null: np.ndarray | list[float]) -> dict:
     }
 
 
-def _statistic(
-    name: str, k: int, transform: str = "standardize"
-) -> Callable[[PreparedData, int], float]:
-    """The number a permutation test compares, for a k-NN estimator (nats)."""
-    if name == "ksg":
-        from mitool.estimators.ksg import ksg_statistic
+def _statistic(name: str, k: int, transform: str = "standardize"
+               ) -> Callable[[PreparedData, int], float]:
+    """The number a permutation test or a half-sampling interval recomputes for ``name``:
+    the statistic its registry entry names (nats, unclipped where the estimator allows)."""
+    from mitool.estimators.base import RunOptions
+    from mitool.estimators.registry import get
 
-        return lambda d, s: ksg_statistic(d, k=k, seed=s, clip=False, transform=transform)[0]
-    if name == "gcmi":
-        from mitool.estimators.gcmi import gcmi_value
-
-        return lambda d, s: gcmi_value(d)
-    from mitool.estimators.sklearn_mi import run_sklearn
-
-    return lambda d, s: run_sklearn(d, k=k, seed=s).mi
+    stat = get(name).load("statistic")
+    return lambda d, s: stat(d, RunOptions(k=k, seed=s, transform=transform))
 
 
 def knn_permutation(
     name: str, data: PreparedData, k: int, n_perm: int, seed: int,
     transform: str = "standardize", progress: ProgressCallback | None = None,
 ) -> dict:
-    """Permutation test for ``ksg`` / ``sklearn`` (the statistic is re-estimated each time)."""
+    """Permutation test of an estimator with a registered statistic (re-estimated on each
+    shuffle of Y against X)."""
     stat = _statistic(name, k, transform)
     observed = stat(data, seed)
     rng = np.random.default_rng([seed, 7919])
@@ -85,10 +81,9 @@ def knn_permutation(
         null.append(stat(data.with_y(data.y[rng.permutation(data.n)]), seed))
         if progress is not None:
             progress(i + 1, n_perm, {"stage": f"{name} permutations"})
-    scheme = {
-        "ksg": "re-estimated with Y shuffled against X; raw (unclipped) KSG statistic",
-        "gcmi": "re-estimated with Y shuffled against X; raw (unclipped) gcmi statistic",
-    }.get(name, "re-estimated with Y shuffled against X (scikit-learn clips at 0: conservative)")
+    from mitool.estimators.registry import get
+
+    scheme = get(name).permutation_scheme or "re-estimated with Y shuffled against X"
     return {**null_summary(observed, null), "statistic": observed, "permutation_scheme": scheme}
 
 
@@ -222,47 +217,53 @@ def neural_ci(
     return out
 
 
-def attach_inference(
-    result: EstimatorResult, data: PreparedData, k: int, seed: int, permutations: int,
-    bootstrap: int, neural=None, progress: ProgressCallback | None = None,
-) -> None:
-    """Add p-value / interval fields to ``result.details`` in place, per the schemes above."""
+@dataclass(frozen=True)
+class InferenceSpec:
+    """How much uncertainty to measure: permutations for p-values (0: none), subsamples
+    or runs for 95% intervals (0: none)."""
+
+    permutations: int = 0
+    bootstrap: int = 0
+
+    def validate(self) -> None:
+        from mitool.errors import UsageError
+
+        for name in ("permutations", "bootstrap"):
+            val = getattr(self, name)
+            if not isinstance(val, int) or isinstance(val, bool) or val < 0:
+                raise UsageError(f"{{param}} must be a non-negative integer, got {val}",
+                                 parameter=name)
+
+
+def attach_inference(result: EstimatorResult, data: PreparedData, opts: RunOptions,
+                     spec: InferenceSpec) -> None:
+    """Add p-value / interval fields to ``result.details`` in place, by the test and
+    interval its registry entry names (an unregistered estimator raises)."""
+    from mitool.estimators.registry import (
+        CI_CHOSEN,
+        CI_HALF_SAMPLING,
+        CI_LEARNING_CURVE,
+        CI_LOWER_ONLY,
+        TEST_ANALYTIC,
+        TEST_COMPONENTS,
+        TEST_CRITIC,
+        TEST_PERMUTATION,
+        get,
+    )
+
     if result.mi is None or not result.applicable:
         return
-    from mitool.estimators import NEURAL
-
-    if result.components is not None:  # auto: test each part, combine; the chosen one's CI
-        chosen = result.details.get("chosen")
-        for name, part in result.components.items():
-            attach_inference(part, data, k, seed, permutations,
-                             bootstrap if name == chosen else 0, neural=neural,
-                             progress=progress)
-            entry = result.details["components"][name]
-            for key in ("p_value", "ci_low", "ci_high", "stderr"):
-                if key in part.details:
-                    entry[key] = part.details[key]
-        if permutations:
-            ps = {n: part.details["p_value"] for n, part in result.components.items()
-                  if "p_value" in part.details}
-            floors = [part.details.get("p_value_floor", 0.0)
-                      for part in result.components.values() if "p_value" in part.details]
-            result.details.update(
-                p_value=cauchy_combination(list(ps.values())), permutations=permutations,
-                p_value_floor=cauchy_combination(floors),
-                permutation_scheme="each component's own permutation test, combined by the "
-                "Cauchy combination test (valid under dependence between them)")
-        if bootstrap and chosen in result.components:
-            part = result.components[chosen].details
-            for key in ("ci_low", "ci_high", "ci_level", "stderr", "ci_method", "ci_kind",
-                        "ci_learning_curve", "ci_bias_allowance"):
-                if key in part:
-                    result.details[key] = part[key]
+    entry = get(result.estimator)
+    permutations, bootstrap = spec.permutations, spec.bootstrap
+    if entry.test == TEST_COMPONENTS:  # auto: test each part, combine; the chosen one's CI
+        _components_inference(result, data, opts, spec, entry.interval == CI_CHOSEN)
         return
-
-    if result.estimator == "gcmi-rot":
-        _rot_inference(result, permutations, bootstrap)
+    if entry.test == TEST_ANALYTIC:
+        _analytic_inference(result, permutations, bootstrap,
+                            one_sided=entry.interval == CI_LOWER_ONLY,
+                            scheme=entry.permutation_scheme or "analytic, no permutations")
         return
-    if result.estimator in NEURAL:
+    if entry.test == TEST_CRITIC:
         # compare raw (unclipped) readouts: clipping at 0 would create ties under the null
         result.details.pop("null_mi", None)
         null = result.details.pop("null_mi_raw", None)
@@ -275,26 +276,64 @@ def attach_inference(
             if fold_obs is not None and fold_null is not None:
                 result.details.update(_fold_combined_p(fold_obs, fold_null))
             _warn_nonfinite(result)
-        if bootstrap:
-            result.details.update(neural_ci(result, data, neural, seed, progress=progress))
+        if bootstrap and entry.interval in (CI_LEARNING_CURVE, CI_LOWER_ONLY):
+            result.details.update(neural_ci(result, data, opts.neural, opts.seed,
+                                            progress=opts.progress))
         return
+    if entry.test != TEST_PERMUTATION:  # pragma: no cover - register() checks the names
+        raise ValueError(f"{result.estimator}: unknown test '{entry.test}'")
     transform = result.details.get("transform", "standardize")
     if permutations:
         result.details.update(
-            knn_permutation(result.estimator, data, k, permutations, seed, transform, progress)
+            knn_permutation(result.estimator, data, opts.k, permutations, opts.seed, transform,
+                            opts.progress)
         )
         _warn_nonfinite(result)
-    if bootstrap:
+    if bootstrap and entry.interval == CI_HALF_SAMPLING:
         raw = result.details.get("mi_raw", result.mi)
         result.details.update(
-            knn_subsample_ci(result.estimator, data, k, bootstrap, seed, raw,
-                             transform=transform, progress=progress)
+            knn_subsample_ci(result.estimator, data, opts.k, bootstrap, opts.seed, raw,
+                             transform=transform, progress=opts.progress)
         )
 
 
-def _rot_inference(result: EstimatorResult, permutations: int, bootstrap: int,
-                   level: float = 0.95) -> None:
-    """``gcmi-rot``: refitting the rotations for every shuffle or subsample would cost
+def _components_inference(result: EstimatorResult, data: PreparedData, opts: RunOptions,
+                          spec: InferenceSpec, chosen_interval: bool) -> None:
+    """A combined estimator: each component tested on its own, the p-values combined by the
+    Cauchy combination (valid under dependence between them); the interval of the
+    component that supplied the number."""
+    from mitool.estimators.auto import component_options
+
+    chosen = result.details.get("chosen")
+    parts = result.components or {}
+    for name, part in parts.items():
+        attach_inference(part, data, component_options(opts),
+                         InferenceSpec(spec.permutations, spec.bootstrap if name == chosen else 0))
+        entry = result.details["components"][name]
+        for key in ("p_value", "ci_low", "ci_high", "stderr"):
+            if key in part.details:
+                entry[key] = part.details[key]
+    if spec.permutations:
+        tested = [part for part in parts.values() if "p_value" in part.details]
+        result.details.update(
+            p_value=cauchy_combination([part.details["p_value"] for part in tested]),
+            permutations=spec.permutations,
+            p_value_floor=cauchy_combination([part.details.get("p_value_floor", 0.0)
+                                              for part in tested]),
+            permutation_scheme="each component's own permutation test, combined by the "
+            "Cauchy combination test (valid under dependence between them)")
+    if spec.bootstrap and chosen_interval and chosen in parts:
+        part = parts[chosen].details
+        for key in ("ci_low", "ci_high", "ci_level", "stderr", "ci_method", "ci_kind",
+                    "ci_learning_curve", "ci_bias_allowance"):
+            if key in part:
+                result.details[key] = part[key]
+
+
+def _analytic_inference(result: EstimatorResult, permutations: int, bootstrap: int,
+                        one_sided: bool, scheme: str, level: float = 0.95) -> None:
+    """An estimator with an analytic p-value (``p_value_analytic`` in its details) and a
+    delta-method standard error (``stderr_readout``). For ``gcmi-rot``: refitting the rotations for every shuffle or subsample would cost
     hundreds of fits, and is not needed. Each half is read through maps fitted on the other
     half only, so under independence its statistic is gcmi's on independent columns:
     the p-value is analytic (Bartlett per half, Cauchy-combined; ``gcmi_rot``). The interval
@@ -305,10 +344,8 @@ def _rot_inference(result: EstimatorResult, permutations: int, bootstrap: int,
 
     d = result.details
     if permutations:
-        d.update(p_value=d["p_value_analytic"], p_value_floor=0.0,
-                 permutation_scheme="analytic, no permutations: Bartlett's chi-square on each "
-                 "half read through maps fitted on the other half, Cauchy-combined")
-    if bootstrap:
+        d.update(p_value=d["p_value_analytic"], p_value_floor=0.0, permutation_scheme=scheme)
+    if bootstrap and one_sided:
         z = float(norm.ppf(0.5 + level / 2))
         raw, se = float(d.get("mi_raw", result.mi)), float(d["stderr_readout"])
         d.update(ci_low=max(0.0, raw - z * se), ci_high=None, ci_level=level, stderr=se,

@@ -29,10 +29,11 @@ import numpy as np
 from mitool import __version__
 from mitool.data.columns import split_specs
 from mitool.data.kinds import ColumnKind, TypedColumn, check_levels, classify
-from mitool.data.tables import CsvOptions
-from mitool.errors import InputError, MitoolError, UsageError
-from mitool.estimators.base import PreparedData, ProgressCallback
-from mitool.estimators.config import NeuralConfig
+from mitool.data.loading import TableOptions, load_frame
+from mitool.errors import InputError, MitoolError, UsageError, names_parameters
+from mitool.estimators.base import PreparedData, ProgressCallback, RunOptions
+from mitool.estimators.config import KnnConfig, NeuralConfig
+from mitool.inference import InferenceSpec
 
 SCHEMA_VERSION = 2  # 2: q_value, mi_raw, estimator, prescreen fields; rows sorted None-last
 BACKENDS = ("loky", "threading", "ray", "dask")
@@ -191,8 +192,8 @@ def pair_seed(seed: int, i: int, j: int) -> int:
 def score_pair(values: np.ndarray, numeric: np.ndarray, cols: Columns, i: int, j: int,
                settings: PairSettings, seed: int) -> PairScore:
     """Estimate I(column i; column j) on the rows where both are present (MI in nats)."""
-    from mitool.estimators import run_estimator
-    from mitool.inference import attach_inference
+    from mitool.estimators.registry import run_estimator
+    from mitool.inference import InferenceSpec, attach_inference
 
     t0 = time.perf_counter()
     a, b = cols.names[i], cols.names[j]
@@ -228,10 +229,10 @@ def score_pair(values: np.ndarray, numeric: np.ndarray, cols: Columns, i: int, j
     data = PreparedData(block(typed[0], xa), block(typed[1], xb), [a], [b],
                         np.array([typed[0].discrete]), np.array([typed[1].discrete]))
     try:
-        r = run_estimator(est, data, k=settings.k, seed=seed, neural=settings.neural,
-                          permutations=settings.permutations, knn_transform=settings.transform)
-        attach_inference(r, data, settings.k, seed, settings.permutations, 0,
-                         neural=settings.neural)
+        opts = RunOptions(k=settings.k, seed=seed, neural=settings.neural,
+                          permutations=settings.permutations, transform=settings.transform)
+        r = run_estimator(est, data, opts)
+        attach_inference(r, data, opts, InferenceSpec(settings.permutations, 0))
     except MitoolError as exc:
         return done(note=str(exc))
     if not r.applicable:
@@ -421,49 +422,96 @@ def _run_dask(chunks, values, numeric, cols, settings, jobs, address, tick) -> N
 
 # ----------------------------------------------------------------------------- the API
 
+@dataclass(frozen=True)
+class Parallel:
+    """Where the pairs are scored: ``jobs`` workers (-1: every core) on ``backend`` (loky:
+    local processes, threading, ray or dask; ``address``: a running Ray or Dask cluster,
+    a local one without it)."""
+
+    jobs: int = 1
+    backend: str = "loky"
+    address: str | None = None
+
+    def validate(self) -> None:
+        if self.backend not in BACKENDS:
+            raise UsageError(f"{{param}} '{self.backend}' is not a backend; choose one of: "
+                             f"{', '.join(BACKENDS)}", parameter="backend")
+        if not isinstance(self.jobs, int) or self.jobs == 0 or self.jobs < -1:
+            raise UsageError("{param} must be a positive number, or -1 for all cores",
+                             parameter="jobs")
+
+
+@names_parameters("pairs")
 def pairs(
     data: Any,
     target: str | None = None,
     columns: str | list[str] | None = None,
-    *,
     estimator: str = "ksg",
-    k: int = 3,
-    unit: str = "nats",
-    discrete: str | list[str] | None = None,
-    continuous: str | list[str] | None = None,
-    permutations: int = 0,
-    jobs: int = 1,
-    backend: str = "loky",
-    address: str | None = None,
-    max_rows: int | None = None,
+    *,
     seed: int = 0,
-    input_format: str | None = None,
+    unit: str = "nats",
+    table: TableOptions | None = None,
+    knn: KnnConfig | None = None,
     neural: NeuralConfig | None = None,
-    transform: str = "standardize",
+    inference: InferenceSpec | None = None,
     prescreen: str | None = None,
     refine: int | None = None,
-    sep: str | None = None,
-    decimal: str | None = None,
-    thousands: str | None = None,
+    parallel: Parallel | None = None,
     progress: ProgressCallback | None = None,
 ) -> PairsResult:
     """MI of every selected column with ``target`` or, without a target, of every column pair.
 
-    ``columns``: names/globs (default: every column but the target). ``estimator``: any
-    mitool estimator (k-NN, ``gcmi``, neural). ``jobs``/``backend``: local processes
-    (``loky``), threads, or a Ray / Dask cluster (``address``; a local one without it).
-    ``prescreen``/``refine``: see the module docstring. Sorted by MI, highest first; pairs
-    without an estimate (see their ``note``) last.
+    Parameters
+    ----------
+    data : a CSV/TSV/Parquet path, raw bytes or a pandas DataFrame.
+    target : the column every other is scored against; None: every pair of columns.
+    columns : names/globs to screen (default: every column but the target).
+    estimator : one registered estimator (k-NN, ``gcmi``, neural).
+    seed : every pair derives its own seed from it (the same on every backend).
+    unit : "nats" or "bits".
+    table : how the table is read and typed (``TableOptions``).
+    knn : k, transform and neighbour search of the k-NN estimators (``KnnConfig``).
+    neural : training settings when ``estimator`` is neural (``NeuralConfig``).
+    inference : ``InferenceSpec(permutations=N)`` gives a p-value per pair and
+        Benjamini-Hochberg q-values over all pairs (intervals are not computed here).
+    prescreen, refine : score every pair with the cheap ``prescreen`` estimator, then only
+        the ``refine`` highest with ``estimator`` (module docstring).
+    parallel : workers and backend (``Parallel``).
+    progress : ``(done, total, fields)`` callback.
+
+    Returns
+    -------
+    PairsResult : pairs sorted by MI, highest first; pairs without an estimate (see their
+        ``note``) last; ``.to_dict()`` is the JSON report.
+
+    Examples
+    --------
+    >>> import mitool
+    >>> r = mitool.pairs("sample_data/wine.csv", target="target")
+    >>> r.scores[0].x
+    'flavanoids'
+    >>> from mitool.screening import Parallel
+    >>> r = mitool.pairs(df, parallel=Parallel(jobs=-1, backend="dask"))
     """
-    from mitool.estimation import UNITS, load_frame, to_unit
-    from mitool.estimators import ALL, parse_estimators
+    from mitool.estimators import parse_estimators
+    from mitool.units import check_unit, to_unit
 
     t0 = time.perf_counter()
-    (estimator,) = _one_estimator(estimator, "--estimator", parse_estimators, ALL)
+    table = table or TableOptions()
+    knn = knn or KnnConfig()
+    knn.validate()
+    spec = inference or InferenceSpec()
+    spec.validate()
+    par = parallel or Parallel()
+    par.validate()
+    permutations, k, transform = spec.permutations, knn.k, knn.transform or "standardize"
+    jobs, backend, address = par.jobs, par.backend, par.address
+    (estimator,) = _one_estimator(estimator, "estimator", parse_estimators)
     if prescreen is not None:
-        (prescreen,) = _one_estimator(prescreen, "--prescreen", parse_estimators, ALL)
+        (prescreen,) = _one_estimator(prescreen, "prescreen", parse_estimators)
     if refine is not None and (not isinstance(refine, int) or refine < 1):
-        raise UsageError(f"--refine must be a positive integer, got {refine}")
+        raise UsageError(f"{{param}} must be a positive integer, got {refine}",
+                         parameter="refine")
     if refine is not None and prescreen is None:
         prescreen = "gcmi"  # milliseconds per pair: the natural first pass
     if prescreen is not None and prescreen == estimator:
@@ -471,45 +519,37 @@ def pairs(
                          "the top pairs of a cheaper estimator with a better one")
     if prescreen is not None and refine is None:
         raise UsageError("--prescreen needs --refine N (how many top pairs to re-score)")
-    if unit not in UNITS:
-        raise UsageError(f"unknown unit '{unit}'; choose nats or bits")
-    if backend not in BACKENDS:
-        raise UsageError(f"unknown --backend '{backend}'; choose one of: {', '.join(BACKENDS)}")
-    if not isinstance(jobs, int) or jobs == 0 or jobs < -1:
-        raise UsageError("--jobs must be a positive number, or -1 for all cores")
-    if not isinstance(k, int) or k < 1:
-        raise UsageError(f"--k must be a positive integer, got {k}")
-    if not isinstance(permutations, int) or permutations < 0:
-        raise UsageError("--permutations must be a non-negative integer")
-    if transform not in ("standardize", "copula"):
-        raise UsageError(f"unknown transform '{transform}'; choose standardize or copula")
+    check_unit(unit)
     workers = (os.cpu_count() or 1) if jobs == -1 else jobs
 
     col_specs = split_specs(columns) or ["*"]
     tgt = split_specs(target)
     if len(tgt) > 1:
         raise UsageError("--target takes one column")
-    disc, cont = split_specs(discrete), split_specs(continuous)
-    table = load_frame(data, col_specs, tgt or col_specs, input_format, set(cont),
-                       CsvOptions(sep, decimal, thousands))
-    frame, names, tnames = table.frame, table.x, table.y
+    disc, cont = table.discrete_columns, table.continuous_columns
+    max_rows = table.max_rows
+    loaded = load_frame(data, col_specs, tgt or col_specs, table.input_format, set(cont),
+                        table.csv)
+    frame, names, tnames = loaded.frame, loaded.x, loaded.y
     if tgt:
         names = [c for c in names if c != tnames[0]] + [tnames[0]]
-    for opt, given in (("--discrete", disc), ("--continuous", cont)):
+    for param, given in (("discrete", disc), ("continuous", cont)):
         for c in given:
             if c not in names:
-                raise UsageError(f"{opt} '{c}' is not one of the selected columns")
+                raise UsageError(f"{{param}} '{c}' is not one of the selected columns",
+                                 parameter=param)
     if len(frame) == 0:
         raise InputError("the table has a header but no data rows")
     if max_rows is not None:
-        if max_rows < 1:
-            raise UsageError(f"--max-rows must be a positive integer, got {max_rows}")
+        if not isinstance(max_rows, int) or max_rows < 1:
+            raise UsageError(f"{{param}} must be a positive integer, got {max_rows}",
+                             parameter="max_rows")
         if len(frame) > max_rows:
             frame = frame.sample(n=max_rows, random_state=seed).reset_index(drop=True)
 
     values, numeric, cols, warnings, skipped = _type_columns(
-        frame, names, disc, cont, table.decimal, table.thousands)
-    warnings = list(table.notes) + warnings
+        frame, names, disc, cont, loaded.decimal, loaded.thousands)
+    warnings = list(loaded.notes) + warnings
     if skipped:
         shown = "; ".join(f"'{s['column']}' ({s['reason']})" for s in skipped[:MAX_LISTED])
         more = f"; and {len(skipped) - MAX_LISTED} more" if len(skipped) > MAX_LISTED else ""
@@ -567,7 +607,7 @@ def pairs(
         more = f"; and {len(noted) - MAX_LISTED} more" if len(noted) > MAX_LISTED else ""
         warnings.append(f"{len(noted)} pair(s) have no estimate: {shown}{more}")
     return PairsResult(
-        path=table.label, target=tgt[0] if tgt else None, estimator=estimator, unit=unit,
+        path=loaded.label, target=tgt[0] if tgt else None, estimator=estimator, unit=unit,
         k=k, seed=seed, n_rows=len(frame), permutations=permutations, scores=scores,
         seconds=time.perf_counter() - t0, backend=backend, jobs=jobs, warnings=warnings,
         skipped=skipped, columns=[c.to_dict() for c in cols.info], prescreen=prescreen,
@@ -575,10 +615,11 @@ def pairs(
     )
 
 
-def _one_estimator(spec, option, parse, known) -> list[str]:
+def _one_estimator(spec, param: str, parse) -> list[str]:
     names = parse(spec)
     if len(names) != 1:
-        raise UsageError(f"{option} takes one estimator, got {', '.join(names)}")
+        raise UsageError(f"{{param}} takes one estimator, got {', '.join(names)}",
+                         parameter=param)
     return names
 
 

@@ -21,7 +21,7 @@ def test_json_report(runner, gauss_csv):
                          "-e", "ksg,sklearn", "--format", "json")
     assert code == 0, err
     doc = json.loads(out)  # exactly one document, nothing else on stdout
-    assert doc["schema_version"] == 2 and doc["command"] == "estimate"
+    assert doc["schema_version"] == 3 and doc["command"] == "estimate"
     assert doc["estimator"] == "ksg" and doc["mi"] == pytest.approx(0.5, abs=0.05)
     assert doc["input"] == {"path": str(gauss_csv), "format": "csv", "n_rows": 2000,
                             "n_used": 2000, "n_dropped": 0, "n_sampled": None}
@@ -222,9 +222,9 @@ def test_default_estimators_side_by_side(runner, gauss_csv):
 def test_big_tables_leave_sklearn_out_of_the_default_set(runner, gauss_csv, monkeypatch):
     """On big tables sklearn repeats ksg's number at ~6x its time: left out, with a note, and
     still there when asked for."""
-    import mitool.estimation
+    import mitool.estimators.registry
 
-    monkeypatch.setattr(mitool.estimation, "SKLEARN_DEFAULT_MAX_ROWS", 1000)
+    monkeypatch.setattr(mitool.estimators.registry, "SKLEARN_DEFAULT_MAX_ROWS", 1000)
     code, out, err = run(runner, "estimate", str(gauss_csv), "-x", "x", "-y", "y", "--steps",
                          "100", "-f", "json", "--quiet")
     assert code == 0, err
@@ -241,11 +241,11 @@ def test_default_set_leaves_out_a_ksg_search_that_would_take_hours(monkeypatch):
     """From 16 joint dimensions KSG searches all pairs (N² · d): past the budget the default
     set leaves it out with a note naming the fix; asked for, it still runs."""
     import mitool
-    import mitool.estimation
+    import mitool.estimators.registry
     from mitool.data import synthetic
     from mitool.estimators.config import NeuralConfig
 
-    monkeypatch.setattr(mitool.estimation, "KSG_DEFAULT_MAX_WORK", 1e6)
+    monkeypatch.setattr(mitool.estimators.registry, "KSG_DEFAULT_MAX_WORK", 1e6)
     d = synthetic.gaussian(400, 8, 8, mi=1.0, seed=0)  # 400² · 16 = 2.6e6 comparisons
     r = mitool.estimate(d.to_frame(), "x*", "y*", neural=NeuralConfig(steps=100))
     assert [x.estimator for x in r.results] == ["auto", "smile", "gcmi", "gcmi-rot", "sklearn"]

@@ -21,6 +21,8 @@ import pytest
 
 import mitool
 from mitool.errors import UsageError
+from mitool.inference import InferenceSpec
+from mitool.screening import Parallel
 
 BIN = Path(sys.executable).parent
 
@@ -99,18 +101,17 @@ def dask_cluster():
 
 
 def test_ray_cluster_equals_local_run(ray_head, wide):
-    local = mitool.pairs(wide, permutations=5, seed=3)
-    remote = mitool.pairs(wide, permutations=5, seed=3, backend="ray", address=ray_head)
+    local = mitool.pairs(wide, seed=3, inference=InferenceSpec(permutations=5))
+    remote = mitool.pairs(wide, seed=3, inference=InferenceSpec(permutations=5), parallel=Parallel(backend="ray", address=ray_head))
     assert remote.backend == "ray" and len(remote.scores) == 21
     _same(local, remote)
-    target = mitool.pairs(wide, target="label", backend="ray", address=ray_head)
+    target = mitool.pairs(wide, target="label", parallel=Parallel(backend="ray", address=ray_head))
     _same(mitool.pairs(wide, target="label"), target)
 
 
 def test_dask_cluster_equals_local_run(dask_cluster, wide):
-    local = mitool.pairs(wide, permutations=5, seed=3)
-    remote = mitool.pairs(wide, permutations=5, seed=3, backend="dask", address=dask_cluster,
-                          jobs=2)
+    local = mitool.pairs(wide, seed=3, inference=InferenceSpec(permutations=5))
+    remote = mitool.pairs(wide, seed=3, inference=InferenceSpec(permutations=5), parallel=Parallel(backend="dask", address=dask_cluster, jobs=2))
     assert remote.backend == "dask" and len(remote.scores) == 21
     _same(local, remote)
 
@@ -120,11 +121,11 @@ def test_unreachable_dask_scheduler_is_a_clear_error(wide):
     t0 = time.perf_counter()
     with pytest.raises(UsageError, match=r"cannot connect to the Dask scheduler at "
                                          r"'tcp://127.0.0.1:\d+'"):
-        mitool.pairs(wide, backend="dask", address=f"tcp://127.0.0.1:{free_port()}")
+        mitool.pairs(wide, parallel=Parallel(backend="dask", address=f"tcp://127.0.0.1:{free_port()}"))
     assert time.perf_counter() - t0 < 60
 
 
 def test_unreachable_ray_cluster_is_a_clear_error(wide):
     pytest.importorskip("ray")
     with pytest.raises(UsageError, match="cannot connect to the Ray cluster at '127.0.0.1:"):
-        mitool.pairs(wide, backend="ray", address=f"127.0.0.1:{free_port()}")
+        mitool.pairs(wide, parallel=Parallel(backend="ray", address=f"127.0.0.1:{free_port()}"))

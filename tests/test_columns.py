@@ -8,6 +8,7 @@ import pytest
 
 import mitool
 from mitool.data.columns import resolve_columns, split_specs
+from mitool.data.loading import TableOptions
 from mitool.errors import InputError, UsageError
 
 
@@ -53,7 +54,7 @@ def test_dataframe_input_and_types(frame):
 def test_integer_column_hint_and_discrete_override(frame):
     r = mitool.estimate(frame, x="age", y="code", estimators="ksg")
     assert any("--discrete code" in w for w in r.warnings)
-    r2 = mitool.estimate(frame, x="age", y="code", estimators="ksg", discrete="code")
+    r2 = mitool.estimate(frame, x="age", y="code", estimators="ksg", table=TableOptions(discrete="code"))
     assert r2.discrete == ["code"] and not any("--discrete" in w for w in r2.warnings)
 
 
@@ -64,8 +65,8 @@ def test_missing_rows_dropped_and_counted(frame):
 
 
 def test_max_rows_is_seeded(frame):
-    a = mitool.estimate(frame, x="age", y="pixel_1", estimators="ksg", max_rows=100, seed=3)
-    b = mitool.estimate(frame, x="age", y="pixel_1", estimators="ksg", max_rows=100, seed=3)
+    a = mitool.estimate(frame, x="age", y="pixel_1", estimators="ksg", seed=3, table=TableOptions(max_rows=100))
+    b = mitool.estimate(frame, x="age", y="pixel_1", estimators="ksg", seed=3, table=TableOptions(max_rows=100))
     assert a.input.n_used == 100 and a.input.n_sampled == 100 and a.mi == b.mi
 
 
@@ -84,12 +85,12 @@ def test_same_column_in_both(frame):
 def test_forced_continuous_with_text(frame):
     frame["num"] = frame["age"].astype(str)
     frame.loc[5, "num"] = "n/a-ish"  # one stray token: the cell is missing, with a warning
-    r = mitool.estimate(frame, x="num", y="pixel_1", estimators="ksg", continuous="num")
+    r = mitool.estimate(frame, x="num", y="pixel_1", estimators="ksg", table=TableOptions(continuous="num"))
     assert r.input.n_dropped == 1
     assert any("1 of 400 cells are not numbers" in w and "'n/a-ish'" in w for w in r.warnings)
     frame.loc[:40, "num"] = "n/a-ish"  # 10% text: not a numeric column
     with pytest.raises(InputError, match="non-numeric values such as 'n/a-ish'"):
-        mitool.estimate(frame, x="num", y="age", estimators="ksg", continuous="num")
+        mitool.estimate(frame, x="num", y="age", estimators="ksg", table=TableOptions(continuous="num"))
 
 
 def test_inf_values_rejected(frame):
@@ -121,4 +122,4 @@ def test_bits_and_json_never_nan(frame):
     assert r.result("ksg").mi == pytest.approx(nats.result("ksg").mi / np.log(2))
     assert r.result("ksg").details["mi_raw"] == pytest.approx(
         nats.result("ksg").details["mi_raw"] / np.log(2))
-    assert doc["unit"] == "bits" and doc["schema_version"] == 2
+    assert doc["unit"] == "bits" and doc["schema_version"] == 3

@@ -7,6 +7,7 @@ import pytest
 
 import mitool
 from mitool.data import synthetic
+from mitool.inference import InferenceSpec
 
 
 def gcmi(d, **kw):
@@ -62,7 +63,7 @@ def test_a_lower_bound_for_one_column_pairs_and_blind_to_rings():
 
 def test_discrete_side_and_permutations():
     d = synthetic.discrete_label(3000, n_classes=4, seed=2)
-    r = mitool.estimate(d.to_frame(), "x", "label", "gcmi", permutations=50, bootstrap=30)
+    r = mitool.estimate(d.to_frame(), "x", "label", "gcmi", inference=InferenceSpec(permutations=50, bootstrap=30))
     g = r.result("gcmi")
     assert 0.3 < g.mi <= d.mi + 0.05  # a Gaussian-channel view of a uniform mixture
     assert g.details["dims"] == [1, 3] and g.details["p_value"] == pytest.approx(1 / 51)

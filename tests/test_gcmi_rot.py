@@ -109,10 +109,11 @@ def test_not_applicable_where_there_is_nothing_to_rotate():
 
 def test_inference_is_analytic_and_the_interval_one_sided(spiral_3x3):
     data, truth = spiral_3x3
-    from mitool.inference import attach_inference
+    from mitool.estimators.base import RunOptions
+    from mitool.inference import InferenceSpec, attach_inference
 
     r = run_estimator("gcmi-rot", data, seed=0)
-    attach_inference(r, data, 3, 0, permutations=100, bootstrap=50)
+    attach_inference(r, data, RunOptions(), InferenceSpec(permutations=100, bootstrap=50))
     d = r.details
     assert d["p_value"] == d["p_value_analytic"] < 1e-6
     assert d["ci_kind"] == "lower bound only" and d["ci_high"] is None

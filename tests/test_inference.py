@@ -8,7 +8,8 @@ import pytest
 import mitool
 from mitool.data import synthetic
 from mitool.errors import UsageError
-from mitool.inference import p_value
+from mitool.estimators.base import RunOptions
+from mitool.inference import InferenceSpec, p_value
 
 
 def frame_of(d):
@@ -34,7 +35,7 @@ def test_non_finite_null_draws_count_against_the_observed_value():
 
 def test_dependent_pair_has_small_p_value():
     d = synthetic.gaussian(1000, 1, 1, mi=0.1, seed=3)
-    r = mitool.estimate(frame_of(d), "x", "y", "ksg,sklearn", permutations=99, seed=1)
+    r = mitool.estimate(frame_of(d), "x", "y", "ksg,sklearn", seed=1, inference=InferenceSpec(permutations=99))
     for res in r.results:
         assert res.details["p_value"] == pytest.approx(0.01)  # nothing in the null beats it
         assert res.details["permutations"] == 99
@@ -43,7 +44,7 @@ def test_dependent_pair_has_small_p_value():
 
 def test_independent_pair_has_large_p_value():
     d = synthetic.independent(1000, 1, 1, seed=5)
-    r = mitool.estimate(frame_of(d), "x", "y", "ksg", permutations=99, seed=2)
+    r = mitool.estimate(frame_of(d), "x", "y", "ksg", seed=2, inference=InferenceSpec(permutations=99))
     res = r.result("ksg")
     assert res.details["p_value"] > 0.05  # not significant at the usual level
     assert abs(res.details["null_mean"]) < 0.02
@@ -52,15 +53,15 @@ def test_independent_pair_has_large_p_value():
 
 def test_permutation_is_reproducible():
     d = synthetic.independent(500, 1, 1, seed=5)
-    a = mitool.estimate(frame_of(d), "x", "y", "ksg", permutations=30, seed=4)
-    b = mitool.estimate(frame_of(d), "x", "y", "ksg", permutations=30, seed=4)
+    a = mitool.estimate(frame_of(d), "x", "y", "ksg", seed=4, inference=InferenceSpec(permutations=30))
+    b = mitool.estimate(frame_of(d), "x", "y", "ksg", seed=4, inference=InferenceSpec(permutations=30))
     assert a.result("ksg").details == b.result("ksg").details
 
 
 @pytest.mark.parametrize("dim,seed", [(1, 0), (2, 1)])
 def test_subsampling_interval_contains_truth(dim, seed):
     d = synthetic.gaussian(3000, dim, dim, mi=0.5, seed=seed)
-    r = mitool.estimate(frame_of(d), "x*", "y*", "ksg", bootstrap=100, seed=seed)
+    r = mitool.estimate(frame_of(d), "x*", "y*", "ksg", seed=seed, inference=InferenceSpec(bootstrap=100))
     det = r.result("ksg").details
     assert det["ci_low"] <= 0.5 <= det["ci_high"]
     assert det["ci_high"] - det["ci_low"] < 0.2
@@ -69,14 +70,14 @@ def test_subsampling_interval_contains_truth(dim, seed):
 
 def test_bad_counts_rejected():
     d = synthetic.gaussian(100, 1, 1, mi=0.5)
-    with pytest.raises(UsageError, match="--permutations"):
-        mitool.estimate(frame_of(d), "x", "y", "ksg", permutations=-1)
+    with pytest.raises(UsageError, match=r"estimate\(permutations=\.\.\.\) must be"):
+        mitool.estimate(frame_of(d), "x", "y", "ksg", inference=InferenceSpec(permutations=-1))
 
 
 def test_units_follow_the_report():
     d = synthetic.gaussian(1000, 1, 1, mi=0.5, seed=0)
-    r = mitool.estimate(frame_of(d), "x", "y", "ksg", bootstrap=30, unit="bits")
-    n = mitool.estimate(frame_of(d), "x", "y", "ksg", bootstrap=30)
+    r = mitool.estimate(frame_of(d), "x", "y", "ksg", unit="bits", inference=InferenceSpec(bootstrap=30))
+    n = mitool.estimate(frame_of(d), "x", "y", "ksg", inference=InferenceSpec(bootstrap=30))
     row = r.to_dict()["results"][0]
     nats = n.result("ksg").details
     assert row["ci_low"] == r.result("ksg").details["ci_low"]  # the object is in bits too
@@ -89,8 +90,7 @@ def test_neural_permutation_and_interval():
 
     cfg = NeuralConfig(steps=300)
     dep = synthetic.gaussian(1000, 1, 1, mi=0.5, seed=2)
-    r = mitool.estimate(frame_of(dep), "x", "y", "smile", permutations=19, bootstrap=3,
-                        neural=cfg, seed=1)
+    r = mitool.estimate(frame_of(dep), "x", "y", "smile", neural=cfg, seed=1, inference=InferenceSpec(permutations=19, bootstrap=3))
     det = r.result("smile").details
     # each fold's observed readout beats all 19 of its shuffles: 1/20 per fold, and the
     # folds' p-values combine by Bonferroni (3 folds: 3/20)
@@ -108,7 +108,7 @@ def test_neural_permutation_and_interval():
         abs=1e-4)
     assert det["ci_low"] <= 0.5 <= det["ci_high"] and det["ci_low"] <= r.mi <= det["ci_high"]
     ind = synthetic.independent(1000, 1, 1, seed=4)
-    r = mitool.estimate(frame_of(ind), "x", "y", "smile", permutations=19, neural=cfg, seed=1)
+    r = mitool.estimate(frame_of(ind), "x", "y", "smile", neural=cfg, seed=1, inference=InferenceSpec(permutations=19))
     assert r.result("smile").details["p_value"] > 0.05
 
 
@@ -118,9 +118,8 @@ def test_infonce_interval_is_a_lower_bound_and_the_gate_refuses_it(runner, tmp_p
     d = synthetic.gaussian(600, 1, 1, mi=0.5, seed=3)
     path = tmp_path / "g.csv"
     d.to_frame().to_csv(path, index=False)
-    r = mitool.estimate(path, "x", "y", "infonce", bootstrap=5,
-                        neural=__import__("mitool.estimators.config",
-                                          fromlist=["NeuralConfig"]).NeuralConfig(steps=100))
+    r = mitool.estimate(path, "x", "y", "infonce", neural=__import__("mitool.estimators.config",
+                                          fromlist=["NeuralConfig"]).NeuralConfig(steps=100), inference=InferenceSpec(bootstrap=5))
     det = r.result("infonce").details
     assert det["ci_kind"] == "lower bound only" and det["ci_high"] is None
     out = runner.invoke(app, ["estimate", str(path), "--x", "x", "--y", "y", "-e", "infonce",
@@ -146,7 +145,7 @@ def test_cross_fitted_neural_test_combines_each_folds_exact_p_value():
     r = EstimatorResult("smile", 0.0, 0.0, details={
         "mi_raw": 1.1, "permutation_statistic": 1.1, "null_mi_raw": pooled_null,
         "fold_permutation_statistic": observed, "fold_null_mi_raw": nulls})
-    attach_inference(r, None, 3, 0, 99, 0)
+    attach_inference(r, None, RunOptions(), InferenceSpec(99, 0))
     assert p_value(1.1, pooled_null) < 0.05  # the pooled sum calls this dependence
     assert r.details["fold_p_values"] == fold_p
     assert all(0.1 < p < 0.25 for p in fold_p)
@@ -157,8 +156,7 @@ def test_cross_fitted_neural_test_combines_each_folds_exact_p_value():
 
 def test_smile_reports_its_folds_p_values_on_real_data():
     d = synthetic.gaussian(600, 1, 1, mi=0.5, seed=3)
-    r = mitool.estimate(d.to_frame(), "x", "y", "smile", permutations=20,
-                        seed=3).result("smile")
+    r = mitool.estimate(d.to_frame(), "x", "y", "smile", seed=3, inference=InferenceSpec(permutations=20)).result("smile")
     ps = r.details["fold_p_values"]
     assert len(ps) == 3 and all(p == pytest.approx(1 / 21) for p in ps)
     assert r.details["p_value"] == pytest.approx(3 / 21)  # the floor with 3 folds, 20 draws

@@ -8,6 +8,7 @@ from sklearn.feature_selection import mutual_info_regression
 
 from mitool.data import synthetic
 from mitool.errors import UsageError
+from mitool.estimators.config import KnnConfig
 from mitool.estimators.discrete import plugin_mi
 from mitool.estimators.knn import joint_codes, ksg_mi, mixed_mi
 
@@ -74,7 +75,7 @@ def test_copula_transform_makes_ksg_invariant_to_monotone_maps():
 
     d = synthetic.transformed(synthetic.gaussian(3000, 2, 2, mi=0.8, seed=6), "cube", "exp")
     plain = mitool.estimate(d.to_frame(), "x*", "y*", "ksg").mi
-    copula = mitool.estimate(d.to_frame(), "x*", "y*", "ksg", transform="copula").mi
+    copula = mitool.estimate(d.to_frame(), "x*", "y*", "ksg", knn=KnnConfig(transform="copula")).mi
     assert copula == pytest.approx(0.8, rel=0.1)
     assert plain < 0.7  # the raw maps hurt plain KSG
 
@@ -201,7 +202,7 @@ def test_grid_is_the_search_for_one_column_against_one_and_only_there():
     assert r.mi == pytest.approx(0.5, abs=0.08)
     two = synthetic.gaussian(800, 2, 2, mi=0.5, seed=0)
     with pytest.raises(UsageError, match="one continuous column against one"):
-        mitool.estimate(two.to_frame(), "x*", "y*", "ksg", neighbours="grid")
+        mitool.estimate(two.to_frame(), "x*", "y*", "ksg", knn=KnnConfig(search="grid"))
 
 
 def test_grid_search_threads_give_the_same_answer():

@@ -11,7 +11,11 @@ from messy_tables import write_all
 
 import mitool
 from mitool.cli import app
+from mitool.data.loading import TableOptions
+from mitool.data.tables import CsvOptions
 from mitool.errors import InputError
+from mitool.estimators.config import KnnConfig
+from mitool.inference import InferenceSpec
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +47,8 @@ def test_stray_token_is_counted_and_shown(cases):
 def test_layout_detection_says_which_flags(cases):
     r = ksg(cases["european"].path, "x", "y")
     assert any("--sep ';' --decimal ','" in w for w in r.warnings)
-    explicit = ksg(cases["european"].path, "x", "y", sep=";", decimal=",")
+    explicit = ksg(cases["european"].path, "x", "y",
+                   table=TableOptions(csv=CsvOptions(sep=";", decimal=",")))
     assert explicit.mi == r.mi and not any("--sep" in w for w in explicit.warnings)
     t = ksg(cases["thousands"].path, "x", "y")
     assert any("thousands separator ','" in w for w in t.warnings)
@@ -66,8 +71,8 @@ def test_magnitudes_do_not_change_the_mi(cases, name, est, transform):
 
     c = cases[name]
     cfg = NeuralConfig(steps=200)
-    got = mitool.estimate(c.path, c.x, c.y, est, neural=cfg, transform=transform)
-    want = mitool.estimate(c.clean, c.x, c.y, est, neural=cfg, transform=transform)
+    got = mitool.estimate(c.path, c.x, c.y, est, neural=cfg, knn=KnnConfig(transform=transform))
+    want = mitool.estimate(c.clean, c.x, c.y, est, neural=cfg, knn=KnnConfig(transform=transform))
     assert got.mi == pytest.approx(want.mi, abs=1e-6)
     assert got.mi > 0.3
 
@@ -145,7 +150,7 @@ def test_independent_categories_do_not_top_the_screen(cases):
     assert {top.x, top.y} == {"u", "v"}
     cat = next(s for s in r.scores if {s.x, s.y} == {"shop", "colour"})
     assert cat.mi < 0.08  # the plug-in gives 0.53 here
-    e = mitool.estimate(c.path, "shop", "colour", "ksg", bootstrap=50).result("ksg")
+    e = mitool.estimate(c.path, "shop", "colour", "ksg", inference=InferenceSpec(bootstrap=50)).result("ksg")
     assert e.details["mi_plugin"] > 0.4
     assert e.details["ci_low"] == 0.0  # the interval covers the true 0
 

@@ -8,10 +8,10 @@ import pytest
 
 from mitool.data import synthetic
 from mitool.errors import UsageError
+from mitool.estimators import registry
 from mitool.estimators.base import PreparedData
 from mitool.estimators.config import NeuralConfig
 from mitool.estimators.neural import (
-    NEURAL_ESTIMATORS,
     estimate_neural,
     parse_hidden,
     validate_config,
@@ -63,7 +63,7 @@ def test_reproducible_with_seed_and_progress():
     assert one.details["folds"] == 1 and one.mi != a.mi
 
 
-@pytest.mark.parametrize("name", NEURAL_ESTIMATORS)
+@pytest.mark.parametrize("name", registry.family("neural"))
 def test_every_estimator_runs_and_reports(name):
     s = synthetic.gaussian(n=600, dx=2, dy=2, mi=0.5, seed=2)
     r = estimate_neural(name, prepared(s), NeuralConfig(steps=100, eval_every=50), seed=0,

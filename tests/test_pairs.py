@@ -11,6 +11,8 @@ import pytest
 import mitool
 from mitool.cli import app
 from mitool.errors import UsageError
+from mitool.inference import InferenceSpec
+from mitool.screening import Parallel
 
 
 @pytest.fixture
@@ -31,7 +33,7 @@ def table(tmp_path):
 
 
 def test_target_ranking_puts_informative_column_first(table):
-    r = mitool.pairs(table, target="label", permutations=40, seed=1)
+    r = mitool.pairs(table, target="label", seed=1, inference=InferenceSpec(permutations=40))
     order = [s.x for s in r.scores]
     assert order[:2] == ["strong", "weak"]
     assert r.scores[0].p_value == pytest.approx(1 / 41)
@@ -47,9 +49,9 @@ def test_all_pairs_and_matrix(table):
 
 
 def test_parallel_matches_serial(table):
-    a = mitool.pairs(table, target="label", jobs=1)
-    b = mitool.pairs(table, target="label", jobs=2)
-    c = mitool.pairs(table, target="label", jobs=2, backend="threading")
+    a = mitool.pairs(table, target="label", parallel=Parallel(jobs=1))
+    b = mitool.pairs(table, target="label", parallel=Parallel(jobs=2))
+    c = mitool.pairs(table, target="label", parallel=Parallel(jobs=2, backend="threading"))
     assert [s.mi for s in a.scores] == [s.mi for s in b.scores] == [s.mi for s in c.scores]
 
 
@@ -58,8 +60,8 @@ def test_bad_options(table):
         mitool.pairs(table, target="label", estimator="tuba")
     with pytest.raises(UsageError, match="takes one estimator"):
         mitool.pairs(table, target="label", estimator="ksg,mine")
-    with pytest.raises(UsageError, match="unknown --backend"):
-        mitool.pairs(table, target="label", backend="spark")
+    with pytest.raises(UsageError, match="'spark' is not a backend"):
+        mitool.pairs(table, target="label", parallel=Parallel(backend="spark"))
 
 
 def test_cli_json_csv_and_heatmap(runner, table, tmp_path):
@@ -82,10 +84,10 @@ def test_dask_backend_runs_or_explains_the_extra(table):
         import dask.distributed  # noqa: F401
     except ImportError:
         with pytest.raises(UsageError, match=r"pip install 'mitool\[distributed-dask\]'"):
-            mitool.pairs(table, target="label", backend="dask")
+            mitool.pairs(table, target="label", parallel=Parallel(backend="dask"))
     else:  # installed: the same loop on a (local) Dask cluster gives the same answer
         a = mitool.pairs(table, target="label")
-        b = mitool.pairs(table, target="label", backend="dask", jobs=2)
+        b = mitool.pairs(table, target="label", parallel=Parallel(backend="dask", jobs=2))
         assert [(s.x, s.mi) for s in a.scores] == [(s.x, s.mi) for s in b.scores]
 
 
@@ -110,7 +112,6 @@ def test_neural_pairs_have_per_pair_seeds(table):
 
     cfg = NeuralConfig(steps=100, eval_every=50, folds=1)
     a = mitool.pairs(table, columns="weak,strong,noise_a", estimator="smile", neural=cfg)
-    b = mitool.pairs(table, columns="weak,strong,noise_a", estimator="smile", neural=cfg,
-                     jobs=2)
+    b = mitool.pairs(table, columns="weak,strong,noise_a", estimator="smile", neural=cfg, parallel=Parallel(jobs=2))
     assert [s.mi for s in a.scores] == [s.mi for s in b.scores]  # not the worker count
     assert a.scores[0].method.startswith("SMILE")

@@ -9,7 +9,9 @@ import pytest
 from sklearn.feature_selection import mutual_info_classif
 
 import mitool
+from mitool.data.loading import TableOptions
 from mitool.errors import InputError
+from mitool.inference import InferenceSpec
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +41,10 @@ def test_penguins_screen_ranks_measurements_and_hints_year(penguins):
 def test_penguins_with_a_row_number_shows_the_leak(penguins):
     """The file is sorted by species: a row number really does carry it (a leak to catch)."""
     df = penguins.reset_index().rename(columns={"index": "row"})
-    r = mitool.estimate(df, "row", "species", "ksg", bootstrap=50)
+    r = mitool.estimate(df, "row", "species", "ksg", inference=InferenceSpec(bootstrap=50))
     assert r.mi > 0.8 and r.result("ksg").details["ci_low"] > 0.5
     shuffled = df.assign(row=np.random.default_rng(0).permutation(len(df)))
-    r2 = mitool.estimate(shuffled, "row", "species", "ksg", bootstrap=50)
+    r2 = mitool.estimate(shuffled, "row", "species", "ksg", inference=InferenceSpec(bootstrap=50))
     assert r2.result("ksg").details["ci_low"] == 0.0
 
 
@@ -71,7 +73,7 @@ def test_statsmodels_float_coded_occupation_gets_the_hint():
     r = mitool.estimate(fair, "occupation", "affairs", "ksg")
     assert any("--discrete occupation" in w and "6 distinct integer values" in w
                for w in r.warnings)
-    d = mitool.estimate(fair, "occupation", "educ", "ksg", discrete="occupation")
+    d = mitool.estimate(fair, "occupation", "educ", "ksg", table=TableOptions(discrete="occupation"))
     assert d.discrete == ["occupation"] and d.mi > 0.1  # occupation follows education
 
 
@@ -81,7 +83,7 @@ def test_sklearn_diabetes_scaled_sex_gets_the_hint():
     df = load_diabetes(as_frame=True).frame
     r = mitool.estimate(df, "sex", "target", "ksg")
     assert any("--discrete sex" in w and "2 distinct values" in w for w in r.warnings)
-    d = mitool.estimate(df, "sex", "target", "ksg", discrete="sex")
+    d = mitool.estimate(df, "sex", "target", "ksg", table=TableOptions(discrete="sex"))
     assert not any("--discrete" in w for w in d.warnings)
 
 
@@ -90,7 +92,7 @@ def test_breast_cancer_screen_matches_scikit_learn():
 
     data = load_breast_cancer(as_frame=True)
     df = data.frame
-    s = mitool.pairs(df, target="target", discrete="target")
+    s = mitool.pairs(df, target="target", table=TableOptions(discrete="target"))
     ours = {p.x: p.mi for p in s.scores}
     theirs = mutual_info_classif(data.data, data.target, random_state=0)
     sk = dict(zip(data.feature_names, theirs, strict=True))

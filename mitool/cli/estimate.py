@@ -33,12 +33,13 @@ class InputFormat(str, Enum):
     parquet = "parquet"
 
 
-ESTIMATOR_HELP = (
-    "Comma-separated estimators: auto, mine, mine-biased, jsd, nwj, infonce, smile, ksg, "
-    "sklearn, gcmi, gcmi-rot, or 'all'. Default: auto (the headline: the largest of gcmi, "
-    "gcmi-rot where a side has 2+ continuous columns, ksg and the smile bound) with its parts "
-    "and sklearn as their own rows."
-)
+def _estimator_help() -> str:
+    from mitool.estimators.registry import estimator_help  # plain data: no numpy, no torch
+
+    return estimator_help()
+
+
+ESTIMATOR_HELP = _estimator_help()
 
 
 def estimate_command(
@@ -90,11 +91,15 @@ def estimate_command(
         import dataclasses
 
         from mitool.atomic import check_distinct, check_writable
+        from mitool.data.loading import TableOptions
+        from mitool.data.tables import CsvOptions
         from mitool.errors import UsageError
         from mitool.estimation import estimate
-        from mitool.estimators import NEURAL, parse_estimators
-        from mitool.estimators.config import NeuralConfig
+        from mitool.estimators import parse_estimators
+        from mitool.estimators.config import KnnConfig, NeuralConfig
+        from mitool.estimators.registry import family
         from mitool.gate import GateSpec
+        from mitool.inference import InferenceSpec
 
         # every destination is checked before any work (a typo costs a second, not a run)
         if output is not None:
@@ -102,7 +107,7 @@ def estimate_command(
         if plot is not None:
             check_writable(plot, "--plot")
             cli_output.require_matplotlib("--plot")
-            if not any(n in NEURAL for n in parse_estimators(estimator)):
+            if not any(n in family("neural") for n in parse_estimators(estimator)):
                 raise UsageError("--plot draws neural training curves: add a neural estimator "
                                  "(e.g. -e smile) or drop --plot")
         check_distinct({"--output": output, "--plot": plot})
@@ -127,12 +132,14 @@ def estimate_command(
             source = sys.stdin.buffer.read()
         with cli_output.progress_reporter("training", quiet) as cb:
             result = estimate(
-                source, x=x, y=y, estimators=estimator, k=k, unit=unit.value,
-                discrete=discrete, continuous=continuous, max_rows=max_rows, seed=seed,
-                input_format=input_format.value if input_format else None, neural=cfg,
-                progress=cb, permutations=permutations, bootstrap=bootstrap, transform=transform,
+                source, x=x, y=y, estimators=estimator, seed=seed, unit=unit.value,
+                table=TableOptions(discrete, continuous, max_rows,
+                                   input_format.value if input_format else None,
+                                   CsvOptions(sep, decimal, thousands)),
+                knn=KnnConfig(k, transform, neighbours), neural=cfg,
+                inference=InferenceSpec(permutations, bootstrap),
                 gate=GateSpec(fail_below, fail_above, gate_on.value, fail_if_independent),
-                sep=sep, decimal=decimal, thousands=thousands, neighbours=neighbours,
+                progress=cb,
             )
         _finish(result, fmt, output, plot)
         gate = result.gate

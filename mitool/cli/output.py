@@ -49,6 +49,15 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
+# library parameter -> command-line flag, where the flag is not "--" + the name with dashes
+FLAGS = {"estimators": "--estimator", "on": "--gate-on", "input_format": "--input-format"}
+
+
+def flag_for(parameter: str) -> str:
+    """The flag that sets a library parameter (``max_rows`` -> ``--max-rows``)."""
+    return FLAGS.get(parameter, "--" + parameter.replace("_", "-"))
+
+
 def fail(message: str, code: int) -> typer.Exit:
     """Print ``error: message`` on stderr and return the Exit to raise."""
     sys.stderr.write(f"error: {message}\n")
@@ -73,7 +82,8 @@ def guarded() -> Iterator[None]:
     except MitoolError as exc:
         if debug:
             traceback.print_exc()
-        raise fail(str(exc), exc.exit_code) from None
+        message = exc.for_flag(flag_for(exc.parameter)) if exc.parameter else str(exc)
+        raise fail(message, exc.exit_code) from None
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         raise typer.Exit(EXIT_INTERRUPTED) from None

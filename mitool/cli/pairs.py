@@ -53,8 +53,12 @@ def pairs_command(
     """Rank columns by their MI with a target, or every pair of columns, in parallel."""
     with guarded():
         from mitool.atomic import check_distinct, check_writable
+        from mitool.data.loading import TableOptions
+        from mitool.data.tables import CsvOptions
         from mitool.errors import UsageError
-        from mitool.screening import pairs
+        from mitool.estimators.config import KnnConfig
+        from mitool.inference import InferenceSpec
+        from mitool.screening import Parallel, pairs
 
         if heatmap is not None and target is not None:
             raise UsageError("--heatmap draws the all-pairs matrix: drop --target to use it")
@@ -69,12 +73,13 @@ def pairs_command(
         source: object = sys.stdin.buffer.read() if data == "-" else data
         with cli_output.progress_reporter("pairs", quiet) as progress:
             result = pairs(
-                source, target=target, columns=columns or None, estimator=estimator, k=k,
-                unit=unit, discrete=discrete, continuous=continuous, permutations=permutations,
-                jobs=jobs, backend=backend, address=address, max_rows=max_rows, seed=seed,
-                input_format=input_format, transform=transform, prescreen=prescreen,
-                refine=refine, sep=sep, decimal=decimal, thousands=thousands,
-                progress=progress,
+                source, target=target, columns=columns or None, estimator=estimator,
+                seed=seed, unit=unit,
+                table=TableOptions(discrete, continuous, max_rows, input_format,
+                                   CsvOptions(sep, decimal, thousands)),
+                knn=KnnConfig(k, transform), inference=InferenceSpec(permutations),
+                prescreen=prescreen, refine=refine,
+                parallel=Parallel(jobs, backend, address), progress=progress,
             )
         doc = result.to_dict()
         if top is not None:

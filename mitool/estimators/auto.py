@@ -4,7 +4,7 @@ The rule (benchmarked in docs/benchmarks.md, bmi 40 tasks):
 
 - two discrete sides: the contingency-table MI with Grassberger's correction (``ksg``);
 - otherwise the largest of
-  * the neural held-out bound (``smile`` with the ``AUTO_NEURAL`` settings): a lower bound
+  * the neural held-out bound (``smile``, with the user's neural settings): a lower bound
     on the truth up to its standard error, whatever the dependence, but slow to reach it;
   * ``gcmi``: exact for Gaussian-copula dependence at any dimension, a lower bound for one
     continuous column against another, blind to dependence that is not linear in the
@@ -13,12 +13,13 @@ The rule (benchmarked in docs/benchmarks.md, bmi 40 tasks):
     rotation of each side whose angle depends on the side's radius, read on rows the fit
     never saw; it sees dependence that such a map hides from every other component (the bmi
     spirals) and on Gaussian sides it cannot exceed the truth;
-  * ``ksg`` up to ``AUTO_KSG_DIMS`` joint dimensions, where its bias is small; beyond, it
+  * ``ksg`` up to ``registry.AUTO_KSG_DIMS`` joint dimensions, where its bias is small; beyond, it
     undershoots and costs more than it adds.
 
 Each of them tends to *undershoot* where it fails (a bound below the truth, a Gaussian view
 that misses a nonlinear dependence, k-NN's downward bias in dimension), so the largest is the
-least wrong. The report keeps every component, says which one supplied the headline, and
+least wrong. Which estimators are components, and in what order, is in the registry
+(``auto_rank``, ``in_auto``). The report keeps every component, says which one supplied the headline, and
 warns when they disagree by more than their uncertainty.
 
 p-value (``--permutations``): each component is tested on its own (permutation nulls), and
@@ -31,51 +32,30 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from mitool.estimators.base import EstimatorResult, PreparedData, ProgressCallback
-from mitool.estimators.config import NeuralConfig
-from mitool.estimators.gcmi_rot import rotatable
+from mitool.estimators.base import EstimatorResult, PreparedData, RunOptions
+from mitool.estimators.registry import auto_components, get, run_estimator
 
-AUTO_KSG_DIMS = 8  # ksg joins the candidates up to this many joint dimensions
-AUTO_NEURAL = "smile"
-# the neural component's settings, where they differ from NeuralConfig's defaults (chosen on
-# the tune half of bmi: docs/benchmarks.md)
-AUTO_NEURAL_SETTINGS: dict = {}
 DISAGREE_NATS = 0.1  # components further apart than this and their uncertainty: a warning
 
 
-def auto_neural_config(base: NeuralConfig | None) -> NeuralConfig:
-    """The neural component's settings: the user's, with auto's defaults where they left
-    NeuralConfig's own defaults in place."""
-    base = base or NeuralConfig()
-    default = NeuralConfig()
-    changes = {k: v for k, v in AUTO_NEURAL_SETTINGS.items()
-               if getattr(base, k) == getattr(default, k)}
-    return dataclasses.replace(base, **changes)
+def component_options(opts: RunOptions) -> RunOptions:
+    """The options auto's components run with: the user's, k-NN on plain standardized
+    columns (the reference KSG; ``--transform`` applies to ksg's own row)."""
+    return dataclasses.replace(opts, transform="standardize")
 
 
-def run_auto(
-    data: PreparedData,
-    k: int = 3,
-    seed: int = 0,
-    neural: NeuralConfig | None = None,
-    progress: ProgressCallback | None = None,
-    permutations: int = 0,
-    knn_search: str = "auto",
-) -> EstimatorResult:
-    """The ``auto`` estimator: runs its components and reports the largest (see module)."""
-    from mitool.estimators import run_estimator
+def run(name: str, data: PreparedData, opts: RunOptions) -> EstimatorResult:
+    """The ``auto`` estimator: runs its components and reports the largest (see module).
 
+    The components and their order come from the registry (``auto_components``); each runs
+    with the user's settings, except k-NN ones on the plain (standardized) transform, as
+    ``auto`` always did."""
     t0 = time.perf_counter()
     both_discrete = bool(data.x_discrete.all() and data.y_discrete.all())
-    dims = int(data.x.shape[1] + data.y.shape[1])
-    names = ["ksg"] if both_discrete else (
-        ["gcmi"] + (["gcmi-rot"] if rotatable(data) else [])
-        + (["ksg"] if dims <= AUTO_KSG_DIMS else []) + [AUTO_NEURAL])
-    cfg = auto_neural_config(neural)
+    names = auto_components(data)
     comps: dict[str, EstimatorResult] = {}
-    for name in names:
-        comps[name] = run_estimator(name, data, k=k, seed=seed, neural=cfg, progress=progress,
-                                    permutations=permutations, knn_search=knn_search)
+    for part in names:
+        comps[part] = run_estimator(part, data, component_options(opts))
     usable = {n: r for n, r in comps.items() if r.applicable and r.mi is not None}
     if not usable:
         why = "; ".join(f"{n}: {r.reason}" for n, r in comps.items())
@@ -94,17 +74,10 @@ def run_auto(
     low = [n for n in ranking if n != chosen
            and usable[n].mi < head.mi - DISAGREE_NATS - 2 * spread]
     if low:
-        hint = {
-            "gcmi": "the dependence is not a Gaussian copula (gcmi sees only its linear part "
-                    "in the normal scores)",
-            "gcmi-rot": "the dependence is not a Gaussian copula of radially rotated sides",
-            "ksg": "k-NN undershoots in dimension or with few rows",
-            AUTO_NEURAL: "the neural bound did not reach it (more rows or steps may help)",
-        }
+        hints = [get(n).falls_short for n in low if get(n).falls_short]
         warnings.append(
             f"components disagree: {chosen} {head.mi:.3f} nats against "
-            + ", ".join(f"{n} {usable[n].mi:.3f}" for n in low) + "; "
-            + "; ".join(hint[n] for n in low if n in hint)
+            + ", ".join(f"{n} {usable[n].mi:.3f}" for n in low) + "; " + "; ".join(hints)
         )
     details: dict = {
         "chosen": chosen,
@@ -117,7 +90,6 @@ def run_auto(
             for n, r in comps.items()
         },
         "mi_raw": head.details.get("mi_raw", head.mi),
-        "neural_settings": {k_: getattr(cfg, k_) for k_ in AUTO_NEURAL_SETTINGS},
     }
     for key in ("spread", "n_heldout", "ceiling", "near_ceiling", "curve", "folds"):
         if key in head.details:

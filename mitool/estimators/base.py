@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from mitool.estimators.config import NeuralConfig
+
 # (done, total, fields) -> None; the CLI turns it into a Rich progress bar on stderr (or
 # plain lines in a log). fields["stage"] names the work; fields["message"], when present, is
 # a one-off notice for the user (e.g. how long a big job will take), printed as it comes.
@@ -67,3 +69,17 @@ class EstimatorResult:
     unit: str = "nats"
     # estimators made of others (auto): their full results, for inference (not in the JSON)
     components: dict[str, EstimatorResult] | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What a runner may read, in one object: a new estimator needs no new parameter
+    anywhere between the CLI and its module."""
+
+    k: int = 3  # neighbours of the k-NN estimators
+    seed: int = 0
+    neural: NeuralConfig = field(default_factory=NeuralConfig)
+    progress: ProgressCallback | None = None
+    permutations: int = 0  # neural: the critic's own null draws are taken during the run
+    transform: str = "standardize"  # k-NN: standardize | copula (the neural ones read neural)
+    search: str = "auto"  # ksg's neighbour search: auto | grid | kdtree | brute

@@ -55,3 +55,35 @@ class NeuralConfig:
     negatives: int = 63  # concat critic, InfoNCE training: negatives per positive
     device: str = "auto"  # auto | cpu | cuda
     threads: int | None = None  # torch CPU threads; None = mitool's choice
+
+
+KNN_TRANSFORMS = ("standardize", "copula")
+
+
+@dataclass(frozen=True)
+class KnnConfig:
+    """Settings of the k-NN estimators (ksg, sklearn).
+
+    ``transform``: None is plain KSG on standardized columns (the reference estimator); a
+    name (standardize, copula) applies to ksg and the neural estimators alike. ``search``:
+    ksg's neighbour search, auto (by dimension), grid (one column against one), kdtree or
+    brute; the same answer either way.
+    """
+
+    k: int = 3
+    transform: str | None = None
+    search: str = "auto"
+
+    def validate(self) -> None:
+        from mitool.errors import UsageError
+        from mitool.estimators.neighbours import METHODS
+
+        if not isinstance(self.k, int) or isinstance(self.k, bool) or self.k < 1:
+            raise UsageError(f"{{param}} must be a positive integer, got {self.k}",
+                             parameter="k")
+        if self.transform is not None and self.transform not in KNN_TRANSFORMS:
+            raise UsageError(f"unknown transform '{self.transform}'; choose standardize or "
+                             "copula", parameter="transform")
+        if self.search not in METHODS:
+            raise UsageError(f"unknown neighbour search '{self.search}'; choose from "
+                             f"{', '.join(METHODS)}", parameter="neighbours")

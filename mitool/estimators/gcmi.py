@@ -28,7 +28,7 @@ import numpy as np
 from scipy.special import digamma, ndtri
 from scipy.stats import chi2, rankdata
 
-from mitool.estimators.base import EstimatorResult, PreparedData
+from mitool.estimators.base import EstimatorResult, PreparedData, RunOptions
 
 RANK_TOL = 1e-10  # eigenvalues below this fraction of the largest: a redundant direction
 
@@ -106,13 +106,8 @@ def gcmi_value(data: PreparedData, clip: bool = False) -> float:
 
 
 def run_gcmi(data: PreparedData) -> EstimatorResult:
-    """The ``gcmi`` estimator."""
+    """The ``gcmi`` estimator (more rows than columns + 2: the registry checks it)."""
     t0 = time.perf_counter()
-    n = data.n
-    dims = int(data.x.shape[1] + data.y.shape[1])
-    if n < dims + 3:
-        return EstimatorResult("gcmi", None, 0.0, applicable=False,
-                               reason=f"needs more rows ({n}) than columns + 2 ({dims + 2})")
     st = gcmi_statistic(data)
     mi = max(0.0, st["mi_raw"])
     notes = ["Gaussian-copula MI of the canonical correlations (normal scores of the ranks), "
@@ -126,3 +121,13 @@ def run_gcmi(data: PreparedData) -> EstimatorResult:
     details = {"method": "Gaussian copula (canonical correlations)", **st,
                "lower_bound": one_to_one}
     return EstimatorResult("gcmi", mi, time.perf_counter() - t0, notes=notes, details=details)
+
+
+def run(name: str, data: PreparedData, opts: RunOptions) -> EstimatorResult:
+    """The registry's runner (``mitool.estimators.registry``)."""
+    return run_gcmi(data)
+
+
+def statistic(data: PreparedData, opts: RunOptions) -> float:
+    """The bias-corrected, unclipped value permutation tests and intervals compare."""
+    return gcmi_value(data)

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mitool.estimators.base import EstimatorResult, PreparedData
+from mitool.estimators.base import EstimatorResult, PreparedData, RunOptions
 from mitool.estimators.gcmi import _whitener, gaussian_mi_statistic, gaussian_scores
 
 NAME = "gcmi-rot"
@@ -58,12 +58,6 @@ class RotConfig:
     validation: float = 0.2
     batch_size: int = 1024  # rows per step (all training rows when fewer)
     min_rows: int = 100  # below this a half cannot fit the maps and read them out
-
-
-def rotatable(data: PreparedData) -> bool:
-    """Whether gcmi-rot applies: continuous columns only, and a side with two or more."""
-    return not (data.x_discrete.any() or data.y_discrete.any()) and max(
-        data.x.shape[1], data.y.shape[1]) >= 2
 
 
 def _rotation_side(d: int, cfg: RotConfig):
@@ -167,21 +161,15 @@ def _fit_and_read(a_tr, b_tr, a_te, b_te, cfg: RotConfig, seed: int):
 
 
 def run_gcmi_rot(data: PreparedData, seed: int = 0, config: RotConfig | None = None) -> EstimatorResult:
-    """The ``gcmi-rot`` estimator (see module)."""
+    """The ``gcmi-rot`` estimator (see module). Continuous columns with a side of two or
+    more: the registry checks that before it runs (``registry.rotatable``)."""
     import torch
 
     from mitool.inference import cauchy_combination
 
     cfg = config or RotConfig()
     t0 = time.perf_counter()
-    if data.x_discrete.any() or data.y_discrete.any():
-        return EstimatorResult(NAME, None, 0.0, applicable=False,
-                               reason="needs continuous columns only (use gcmi for discrete ones)")
     dx, dy = int(data.x.shape[1]), int(data.y.shape[1])
-    if max(dx, dy) < 2:
-        return EstimatorResult(NAME, None, 0.0, applicable=False,
-                               reason="needs a side with 2 or more columns to rotate "
-                                      "(one column against one: gcmi is the same thing)")
     half = data.n // 2
     if half < max(cfg.min_rows, dx + dy + 3):
         return EstimatorResult(NAME, None, 0.0, applicable=False,
@@ -225,3 +213,8 @@ def run_gcmi_rot(data: PreparedData, seed: int = 0, config: RotConfig | None = N
              "on one half of the rows and read on the other, both ways; analytic p-value"]
     return EstimatorResult(NAME, max(0.0, mi_raw), time.perf_counter() - t0, notes=notes,
                            details=details)
+
+
+def run(name: str, data: PreparedData, opts: RunOptions) -> EstimatorResult:
+    """The registry's runner (``mitool.estimators.registry``)."""
+    return run_gcmi_rot(data, seed=opts.seed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from mitool.errors import UsageError
-from mitool.estimators.base import EstimatorResult, PreparedData
+from mitool.estimators.base import EstimatorResult, PreparedData, RunOptions
 from mitool.estimators.discrete import DEFAULT_CORRECTION, discrete_mi, plugin_mi
 from mitool.estimators.knn import copula_scores, joint_codes, ksg_mi, mixed_mi
 from mitool.estimators.neighbours import choose_method
@@ -96,3 +96,14 @@ def run_ksg(
         "ksg", mi, time.perf_counter() - t0, notes=notes,
         details=details,
     )
+
+
+def run(name: str, data: PreparedData, opts: RunOptions) -> EstimatorResult:
+    """The registry's runner (``mitool.estimators.registry``)."""
+    return run_ksg(data, k=opts.k, seed=opts.seed, transform=opts.transform, search=opts.search)
+
+
+def statistic(data: PreparedData, opts: RunOptions) -> float:
+    """The raw (unclipped) value permutation tests and intervals compare: no ties at 0."""
+    return ksg_statistic(data, k=opts.k, seed=opts.seed, clip=False,
+                         transform=opts.transform)[0]

@@ -6,21 +6,15 @@ import time
 
 import numpy as np
 
-from mitool.estimators.base import EstimatorResult, PreparedData
+from mitool.estimators.base import EstimatorResult, PreparedData, RunOptions
 
 
 def run_sklearn(data: PreparedData, k: int = 3, seed: int = 0) -> EstimatorResult:
     """``mutual_info_regression`` (continuous target) or ``mutual_info_classif`` (discrete).
 
     scikit-learn scores each feature against one target, so this applies only when X and Y
-    are a single column each; otherwise the result says why it was skipped.
+    are a single column each (the registry checks it before running).
     """
-    if data.x.shape[1] != 1 or data.y.shape[1] != 1:
-        return EstimatorResult(
-            "sklearn", None, 0.0, applicable=False,
-            reason="scikit-learn handles one X column against one Y column only; "
-            f"got {data.x.shape[1]} x {data.y.shape[1]}",
-        )
     from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
 
     t0 = time.perf_counter()
@@ -49,3 +43,13 @@ def run_sklearn(data: PreparedData, k: int = 3, seed: int = 0) -> EstimatorResul
         "sklearn", float(mi), time.perf_counter() - t0,
         notes=[f"sklearn.feature_selection.{which}"], details={"k": k, "function": which},
     )
+
+
+def run(name: str, data: PreparedData, opts: RunOptions) -> EstimatorResult:
+    """The registry's runner (``mitool.estimators.registry``)."""
+    return run_sklearn(data, k=opts.k, seed=opts.seed)
+
+
+def statistic(data: PreparedData, opts: RunOptions) -> float:
+    """scikit-learn's value (clipped at 0 inside it: ties there make the test conservative)."""
+    return run_sklearn(data, k=opts.k, seed=opts.seed).mi

@@ -7,11 +7,6 @@ per-bound objectives), ``readouts`` (per-row statistics and every bound read fro
 networks and their input encoding) and ``settings`` (checks and resolved choices).
 """
 
-from mitool.estimators.neural.engine import (
-    NEURAL_ESTIMATORS,
-    estimate_neural,
-    parse_hidden,
-    validate_config,
-)
+from mitool.estimators.neural.engine import estimate_neural, parse_hidden, validate_config
 
-__all__ = ["NEURAL_ESTIMATORS", "estimate_neural", "parse_hidden", "validate_config"]
+__all__ = ["estimate_neural", "parse_hidden", "validate_config"]

@@ -19,7 +19,7 @@ import torch
 
 from mitool.device import bound_heap, resolve_device
 from mitool.errors import TrainingDivergedError, UsageError
-from mitool.estimators.base import EstimatorResult, PreparedData, ProgressCallback
+from mitool.estimators.base import EstimatorResult, PreparedData, ProgressCallback, RunOptions
 from mitool.estimators.config import NeuralConfig, resolve_folds
 from mitool.estimators.neural.critics import Encoder, make_critic
 from mitool.estimators.neural.readouts import (
@@ -42,7 +42,6 @@ from mitool.estimators.neural.settings import (
 from mitool.estimators.neural.splits import RowSplit, effective_batch, fold_splits
 from mitool.estimators.neural.training import TrainingRun, train_critic
 
-NEURAL_ESTIMATORS = ("mine", "mine-biased", "jsd", "nwj", "infonce", "smile")
 BOUND_NAMES = {
     "mine": "Donsker-Varadhan (MINE, moving-average gradient correction)",
     "mine-biased": "Donsker-Varadhan",
@@ -109,6 +108,12 @@ def expected_seconds(name: str, data: PreparedData, config: NeuralConfig | None 
     return float(max(1, config.folds) * (steps * per_step + (pairs + evals) * per_pair))
 
 
+def run(name: str, data: PreparedData, opts: RunOptions) -> EstimatorResult:
+    """The registry's runner for every neural bound (``mitool.estimators.registry``)."""
+    return estimate_neural(name, data, opts.neural, opts.seed, progress=opts.progress,
+                           permutations=opts.permutations)
+
+
 def estimate_neural(
     name: str,
     data: PreparedData,
@@ -118,9 +123,9 @@ def estimate_neural(
     permutations: int = 0,
 ) -> EstimatorResult:
     """Train a critic with bound ``name`` and read MI out (nats) on the held-out rows."""
-    if name not in NEURAL_ESTIMATORS:
+    if name not in BOUND_NAMES:
         raise UsageError(
-            f"unknown neural estimator {name!r}; choose from: {', '.join(NEURAL_ESTIMATORS)}"
+            f"unknown neural estimator {name!r}; choose from: {', '.join(BOUND_NAMES)}"
         )
     config = config or NeuralConfig()
     validate_config(config, data.n)

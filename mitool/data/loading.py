@@ -1,0 +1,99 @@
+"""Reading the selected columns of a table (a path, bytes or a DataFrame) into a DataFrame.
+
+``TableOptions`` is every choice about how a table is read and typed, shared by
+``mitool.estimate`` and ``mitool.pairs`` (and by the CLI's table options).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from mitool.data.columns import resolve_columns, split_specs
+from mitool.data.tables import CsvOptions
+from mitool.errors import UsageError
+
+
+@dataclass(frozen=True)
+class TableOptions:
+    """How to read and type a table.
+
+    ``discrete``/``continuous``: columns whose kind is forced ("a,b" or a list);
+    ``max_rows``: a seeded random sample of at most this many rows; ``input_format``: csv,
+    tsv or parquet (None: detected); ``csv``: the CSV layout (None fields: detected).
+    """
+
+    discrete: str | list[str] | tuple[str, ...] | None = None
+    continuous: str | list[str] | tuple[str, ...] | None = None
+    max_rows: int | None = None
+    input_format: str | None = None
+    csv: CsvOptions = field(default_factory=CsvOptions)
+
+    @property
+    def discrete_columns(self) -> list[str]:
+        return split_specs(self.discrete)
+
+    @property
+    def continuous_columns(self) -> list[str]:
+        return split_specs(self.continuous)
+
+
+@dataclass
+class LoadedTable:
+    """The selected columns as a DataFrame (string column names), and how they were read."""
+
+    frame: Any
+    x: list[str]
+    y: list[str]
+    label: str
+    format: str
+    notes: list[str] = field(default_factory=list)  # layout detected (separator, decimal)
+    decimal: str = "."
+    thousands: str | None = None
+
+
+def load_frame(
+    source: Any,
+    columns_x: list[str],
+    columns_y: list[str],
+    input_format: str | None = None,
+    as_text: set[str] | frozenset[str] = frozenset(),
+    csv: CsvOptions | None = None,
+) -> LoadedTable:
+    """Read only the selected columns of ``source`` (a path, bytes or a DataFrame).
+
+    Column names are strings from here on (a DataFrame's labels are printed: ``0`` -> "0");
+    a selected name that appears twice in the header is refused.
+    """
+    import pandas as pd
+
+    from mitool.data.tables import check_unique
+
+    opts = csv or CsvOptions()
+    if isinstance(source, pd.DataFrame):
+        available = [str(c) for c in source.columns]
+        x = resolve_columns(columns_x, available, "--x")
+        y = resolve_columns(columns_y, available, "--y")
+        check_unique(available, x + y)
+        frame = source.set_axis(available, axis=1)
+        return LoadedTable(frame, x, y, "<DataFrame>", "dataframe",
+                           decimal=opts.decimal or ".", thousands=opts.thousands)
+    from mitool.data.tables import open_source, read_columns_names, read_selected
+
+    if not isinstance(source, (str, bytes, bytearray, os.PathLike)):
+        raise UsageError(
+            f"data must be a path, bytes or a pandas DataFrame, not {type(source).__name__}"
+        )
+    src = open_source(source, input_format, opts)
+    available = read_columns_names(src)
+    x = resolve_columns(columns_x, available, "--x")
+    y = resolve_columns(columns_y, available, "--y")
+    wanted = list(dict.fromkeys(x + y))
+    check_unique(available, wanted)
+    table = read_selected(src, wanted, {c for c in as_text if c in wanted})
+    frame = table.to_pandas(date_as_object=False)
+    return LoadedTable(frame, x, y, src.label, src.fmt, list(src.notes), src.decimal,
+                       src.thousands)
+
+

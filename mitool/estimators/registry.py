@@ -1,0 +1,346 @@
+"""The estimator registry: everything mitool knows about an estimator, in one entry.
+
+Each entry says what the estimator is (name, family, one line of help), how to run it (a
+``module:function`` runner, imported only when the estimator runs), when it applies (a cheap
+rule on the prepared columns, with the reason it gives when it does not), how its result is
+tested and given an interval, what kind of number it reports (a lower bound of the truth,
+an estimate that may sit on either side of it, or a capped value, and why), whether it joins
+the default set and ``auto``, and where it tends to fall short.
+
+``run_estimator``, ``mitool.inference``, the default set, ``auto``'s components, the CLI's
+``--estimator`` help and the README table all read these entries; an unregistered name
+raises. Adding an estimator means its module, one ``Estimator(...)`` line below, its tests
+and its README row (``tests/test_registry.py`` checks that count).
+
+Nothing here imports numpy-heavy modules, scipy or torch: the rules are plain array shape
+and dtype checks, so parsing ``-e`` and choosing the default set stay instant.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mitool.errors import UsageError
+from mitool.estimators.base import EstimatorResult, PreparedData, RunOptions
+
+# what kind of number an estimator reports
+LOWER_BOUND = "lower bound"  # below the truth in expectation (read on rows its fit never saw)
+ESTIMATE = "estimate"  # can land on either side of the truth
+CAPPED = "capped"  # a lower bound that cannot exceed a ceiling it names
+KINDS = (LOWER_BOUND, ESTIMATE, CAPPED)
+
+# how its independence test works (``mitool.inference``)
+TEST_PERMUTATION = "permutation"  # re-estimate the registered statistic on shuffled rows
+TEST_ANALYTIC = "analytic"  # a p-value from the estimator's own null distribution
+TEST_CRITIC = "critic"  # the trained critic read on shuffled held-out rows (no retraining)
+TEST_COMPONENTS = "components"  # each component tested, combined
+TESTS = (TEST_PERMUTATION, TEST_ANALYTIC, TEST_CRITIC, TEST_COMPONENTS)
+
+# how its interval is made
+CI_HALF_SAMPLING = "half-sampling"  # the statistic on n/2-row subsamples, normal interval
+CI_LEARNING_CURVE = "learning curve"  # neural: bias-aware, from critics trained on half
+CI_LOWER_ONLY = "lower bound only"  # one-sided: estimate - z*se
+CI_CHOSEN = "chosen component"  # the interval of the component that supplied the number
+INTERVALS = (CI_HALF_SAMPLING, CI_LEARNING_CURVE, CI_LOWER_ONLY, CI_CHOSEN)
+
+Rule = Callable[[PreparedData], "str | None"]  # None: applies; else the reason it does not
+
+
+@dataclass(frozen=True)
+class DefaultContext:
+    """What the default-set rules may look at besides the columns."""
+
+    search: str = "auto"  # the neighbour search asked for (ksg's cost depends on it)
+
+
+# a default-set rule: (joins, note); a note says why it was left out (None: silently)
+DefaultRule = Callable[[PreparedData, DefaultContext], "tuple[bool, str | None]"]
+
+
+@dataclass(frozen=True)
+class Estimator:
+    """One registered estimator (see the module docstring for what reads each field)."""
+
+    name: str
+    family: str
+    help: str  # one line: what it is
+    runner: str  # "module:function", called as function(name, data, options)
+    kind: str  # LOWER_BOUND | ESTIMATE | CAPPED
+    kind_why: str  # why it is that kind, and what caps it
+    test: str  # one of TESTS
+    interval: str  # one of INTERVALS
+    statistic: str | None = None  # "module:function"(data, options) -> nats, unclipped
+    permutation_scheme: str | None = None  # how the permutation test reads, for the JSON
+    applies: Rule | None = None  # None: any columns
+    default_rank: int | None = None  # its place in the default set; None: only when asked
+    default_rule: DefaultRule | None = None  # None: joins whenever it is in the default set
+    auto_rank: int | None = None  # its place among auto's components; None: not one
+    in_auto: Callable[[PreparedData], bool] | None = None  # None: always, where ranked
+    falls_short: str | None = None  # auto's hint when this component reads well below it
+    extra_help: str = ""  # for --estimator's help: where it applies
+
+    def reason_not_applicable(self, data: PreparedData) -> str | None:
+        return None if self.applies is None else self.applies(data)
+
+    def load(self, which: str = "runner") -> Callable:
+        """The function a ``module:function`` field names (its module imported now)."""
+        target = getattr(self, which)
+        if target is None:
+            raise UsageError(f"estimator '{self.name}' registers no {which}")
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+# --------------------------------------------------------------------------------- the rules
+
+def _all_discrete(data: PreparedData) -> bool:
+    return bool(data.x_discrete.all() and data.y_discrete.all())
+
+
+def _any_discrete(data: PreparedData) -> bool:
+    return bool(data.x_discrete.any() or data.y_discrete.any())
+
+
+def _dims(data: PreparedData) -> int:
+    return int(data.x.shape[1] + data.y.shape[1])
+
+
+def rotatable(data: PreparedData) -> bool:
+    """Whether gcmi-rot applies: continuous columns only, and a side with two or more."""
+    return not _any_discrete(data) and max(data.x.shape[1], data.y.shape[1]) >= 2
+
+
+def _gcmi_rule(data: PreparedData) -> str | None:
+    if data.n < _dims(data) + 3:
+        return f"needs more rows ({data.n}) than columns + 2 ({_dims(data) + 2})"
+    return None
+
+
+def _gcmi_rot_rule(data: PreparedData) -> str | None:
+    if _any_discrete(data):
+        return "needs continuous columns only (use gcmi for discrete ones)"
+    if max(data.x.shape[1], data.y.shape[1]) < 2:
+        return ("needs a side with 2 or more columns to rotate (one column against one: "
+                "gcmi is the same thing)")
+    return None  # too few rows: the runner says so (its minimum is a fitting setting)
+
+
+def _sklearn_rule(data: PreparedData) -> str | None:
+    if data.x.shape[1] != 1 or data.y.shape[1] != 1:
+        return ("scikit-learn handles one X column against one Y column only; "
+                f"got {data.x.shape[1]} x {data.y.shape[1]}")
+    return None
+
+
+# the default set leaves ksg out when its exact brute-force search would need more than this
+# many coordinate comparisons (N² · d; 10^11 is a couple of minutes on two cores)
+KSG_DEFAULT_MAX_WORK = 1e11
+# from this many rows the default set leaves sklearn out (200k rows: 14 s against ksg's 2.4)
+SKLEARN_DEFAULT_MAX_ROWS = 200_000
+AUTO_KSG_DIMS = 8  # ksg joins auto's components up to this many joint dimensions
+
+
+def _ksg_default(data: PreparedData, ctx: DefaultContext) -> tuple[bool, str | None]:
+    from mitool.estimators.neighbours import brute_work, choose_method
+
+    if _all_discrete(data):
+        return True, None
+    xd, yd = bool(data.x_discrete.all()), bool(data.y_discrete.all())
+    dims = data.x.shape[1] if yd else data.y.shape[1] if xd else _dims(data)
+    plane = not xd and not yd and data.x.shape[1] == data.y.shape[1] == 1
+    if choose_method(data.n, dims, ctx.search, plane=plane) != "brute":
+        return True, None
+    work = brute_work(data.n, _dims(data))
+    if work <= KSG_DEFAULT_MAX_WORK:
+        return True, None
+    return False, (
+        f"ksg left out of the default set: {_dims(data)} joint dimensions on {data.n:,} rows "
+        f"need an exact all-pairs neighbour search (N²·d = {work:.0e} comparisons, far beyond "
+        "minutes here); ask for it with -e ksg, or estimate it on a sample with --max-rows "
+        "50000")
+
+
+def _sklearn_default(data: PreparedData, ctx: DefaultContext) -> tuple[bool, str | None]:
+    if data.n < SKLEARN_DEFAULT_MAX_ROWS:
+        return True, None
+    return False, (f"sklearn left out of the default set on {data.n:,} rows: it repeats ksg's "
+                   "estimate (the same KSG formula) at about 6x its time; ask for it with "
+                   "-e default,sklearn")
+
+
+def _gcmi_rot_default(data: PreparedData, ctx: DefaultContext) -> tuple[bool, str | None]:
+    return rotatable(data), None  # one column a side or discrete columns: nothing to rotate
+
+
+# ------------------------------------------------------------------------------ the entries
+
+_NEURAL_RUNNER = "mitool.estimators.neural.engine:run"
+_NEURAL_KIND = ("a Donsker-Varadhan-type variational bound read on held-out rows its critic "
+                "never saw: below the truth in expectation, by what the critic did not learn")
+_NEURAL_FALLS_SHORT = "the neural bound did not reach it (more rows or steps may help)"
+
+
+def _neural(name: str, help_: str, kind: str = LOWER_BOUND, kind_why: str = _NEURAL_KIND,
+            interval: str = CI_LEARNING_CURVE, **more) -> Estimator:
+    return Estimator(name, "neural", help_, _NEURAL_RUNNER, kind, kind_why, TEST_CRITIC,
+                     interval, **more)
+
+
+ENTRIES: tuple[Estimator, ...] = (
+    Estimator(
+        "auto", "combined",
+        "the largest of gcmi, gcmi-rot, ksg and the smile bound (the default headline)",
+        "mitool.estimators.auto:run", ESTIMATE,
+        "the largest of its components: an estimate wherever one of them can overshoot "
+        "(gcmi on several columns or a discrete side, ksg on repeated rows)",
+        TEST_COMPONENTS, CI_CHOSEN, default_rank=0),
+    _neural("mine", "Donsker-Varadhan bound with MINE's moving-average gradient correction"),
+    _neural("mine-biased", "Donsker-Varadhan bound, plain gradient"),
+    _neural("jsd", "Jensen-Shannon (Deep InfoMax) critic, MI read with a KL bound"),
+    _neural("nwj", "Nguyen-Wainwright-Jordan (MINE-f) bound"),
+    _neural("infonce", "InfoNCE bound", kind=CAPPED,
+            kind_why="a held-out lower bound that never exceeds the log of its candidates",
+            interval=CI_LOWER_ONLY),
+    _neural("smile", "DV bound with a clipped partition term (Song & Ermon), JS-trained critic",
+            default_rank=1, auto_rank=3, in_auto=lambda d: not _all_discrete(d),
+            falls_short=_NEURAL_FALLS_SHORT),
+    Estimator(
+        "ksg", "k-NN",
+        "Kraskov-Stoegbauer-Grassberger (max-norm); Ross's formula with a discrete side; "
+        "the bias-corrected contingency MI for two discrete sides",
+        "mitool.estimators.ksg:run", ESTIMATE,
+        "k-NN estimates are biased down in dimension, and up where rows repeat (zero "
+        "distances) or with little data",
+        TEST_PERMUTATION, CI_HALF_SAMPLING, statistic="mitool.estimators.ksg:statistic",
+        permutation_scheme="re-estimated with Y shuffled against X; raw (unclipped) KSG "
+                           "statistic",
+        default_rank=4, default_rule=_ksg_default, auto_rank=2,
+        in_auto=lambda d: _all_discrete(d) or _dims(d) <= AUTO_KSG_DIMS,
+        falls_short="k-NN undershoots in dimension or with few rows"),
+    Estimator(
+        "sklearn", "k-NN", "scikit-learn's mutual_info_regression / mutual_info_classif",
+        "mitool.estimators.sklearn_mi:run", ESTIMATE,
+        "the KSG formula, clipped at 0", TEST_PERMUTATION, CI_HALF_SAMPLING,
+        statistic="mitool.estimators.sklearn_mi:statistic",
+        permutation_scheme="re-estimated with Y shuffled against X (scikit-learn clips at 0: "
+                           "conservative)",
+        applies=_sklearn_rule, default_rank=5, default_rule=_sklearn_default,
+        extra_help="one column a side"),
+    Estimator(
+        "gcmi", "closed form",
+        "Gaussian-copula MI (normal scores, canonical correlations), bias-corrected",
+        "mitool.estimators.gcmi:run", ESTIMATE,
+        "exact for a Gaussian copula; a lower bound for one continuous column against "
+        "another; elsewhere a Gaussian model that can sit on either side",
+        TEST_PERMUTATION, CI_HALF_SAMPLING, statistic="mitool.estimators.gcmi:statistic",
+        permutation_scheme="re-estimated with Y shuffled against X; raw (unclipped) gcmi "
+                           "statistic",
+        applies=_gcmi_rule, default_rank=2, auto_rank=0, in_auto=lambda d: not _all_discrete(d),
+        falls_short="the dependence is not a Gaussian copula (gcmi sees only its linear "
+                    "part in the normal scores)"),
+    Estimator(
+        "gcmi-rot", "fitted copula",
+        "gcmi after a learned radius-dependent rotation of each side, read on held-out rows",
+        "mitool.estimators.gcmi_rot:run", ESTIMATE,
+        "on Gaussian sides it cannot exceed the truth; elsewhere a Gaussian view of "
+        "transformed sides, like gcmi",
+        TEST_ANALYTIC, CI_LOWER_ONLY,
+        permutation_scheme="analytic, no permutations: Bartlett's chi-square on each half "
+                           "read through maps fitted on the other half, Cauchy-combined",
+        applies=_gcmi_rot_rule, default_rank=3,
+        default_rule=_gcmi_rot_default, auto_rank=1, in_auto=rotatable,
+        falls_short="the dependence is not a Gaussian copula of radially rotated sides",
+        extra_help="a side with 2+ continuous columns"),
+)
+
+_REGISTRY: dict[str, Estimator] = {e.name: e for e in ENTRIES}
+HEADLINE = "auto"
+
+
+def names() -> tuple[str, ...]:
+    """Every registered name, in registration order (what ``-e all`` runs)."""
+    return tuple(_REGISTRY)
+
+
+def family(name: str) -> tuple[str, ...]:
+    """The registered names of one family (e.g. "neural"), in registration order."""
+    return tuple(n for n, e in _REGISTRY.items() if e.family == name)
+
+
+def default_names() -> tuple[str, ...]:
+    """The default set, in its order (each may still be left out by its rule)."""
+    ranked = [e for e in _REGISTRY.values() if e.default_rank is not None]
+    return tuple(e.name for e in sorted(ranked, key=lambda e: e.default_rank))
+
+
+def get(name: str) -> Estimator:
+    """The entry for ``name``; an unregistered name raises (nothing falls through)."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UsageError(f"unknown estimator '{name}' (registered: {', '.join(_REGISTRY)})") \
+            from None
+
+
+def register(entry: Estimator) -> None:
+    """Add (or replace) an entry: for plug-ins and tests; mitool's own are in ``ENTRIES``."""
+    for field_, allowed in (("kind", KINDS), ("test", TESTS), ("interval", INTERVALS)):
+        if getattr(entry, field_) not in allowed:
+            raise ValueError(f"{entry.name}: {field_} must be one of {allowed}")
+    if entry.test == TEST_PERMUTATION and entry.statistic is None:
+        raise ValueError(f"{entry.name}: a permutation test needs a registered statistic")
+    _REGISTRY[entry.name] = entry
+
+
+def unregister(name: str) -> None:
+    _REGISTRY.pop(name, None)
+
+
+def default_set(data: PreparedData, ctx: DefaultContext | None = None
+                ) -> tuple[list[str], list[str]]:
+    """(the default names that join on these columns, notes on those left out)."""
+    ctx = ctx or DefaultContext()
+    chosen, notes = [], []
+    for name in default_names():
+        rule = _REGISTRY[name].default_rule
+        joins, note = (True, None) if rule is None else rule(data, ctx)
+        if joins:
+            chosen.append(name)
+        elif note:
+            notes.append(note)
+    return chosen, notes
+
+
+def auto_components(data: PreparedData) -> list[str]:
+    """auto's components on these columns, in their order (ties go to the first)."""
+    ranked = sorted((e for e in _REGISTRY.values() if e.auto_rank is not None),
+                    key=lambda e: e.auto_rank)
+    return [e.name for e in ranked if e.in_auto is None or e.in_auto(data)]
+
+
+def run_estimator(name: str, data: PreparedData, options: RunOptions | None = None,
+                  **changes) -> EstimatorResult:
+    """Run one registered estimator (its module imported now). ``changes`` override fields
+    of ``options`` (``run_estimator("ksg", data, k=5)``). Where its rule says it does not
+    apply, the result says why and the module is never imported."""
+    entry = get(name)
+    opts = dataclasses.replace(options or RunOptions(), **changes)
+    reason = entry.reason_not_applicable(data)
+    if reason is not None:
+        return EstimatorResult(name, None, 0.0, applicable=False, reason=reason)
+    return entry.load()(name, data, opts)
+
+
+def estimator_help() -> str:
+    """``--estimator``'s help: the registered names and the default set."""
+    listed = ", ".join(names())
+    parts = []
+    for n in default_names():
+        e = _REGISTRY[n]
+        parts.append(f"{n} ({e.extra_help})" if e.extra_help else n)
+    return (f"Comma-separated estimators: {listed}, or 'all'. Default: {parts[0]}, the "
+            f"headline: {_REGISTRY[HEADLINE].help}; shown beside {', '.join(parts[1:])} "
+            "as their own rows.")

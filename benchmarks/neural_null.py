@@ -82,7 +82,7 @@ def main() -> None:
     print("| p-value | false positives at 0.05 | histogram " + " ".join(
         f"[{a:g},{b:g})" for a, b in zip(bins[:-1], bins[1:], strict=True)) + " |")
     print("|---|---:|---|")
-    from mitool.inference import cauchy_combination, combine_fold_p_values
+    from mitool.pvalues import cauchy_combination, combine_fold_p_values
 
     for r in rows:
         r["p"] = combine_fold_p_values(r["fold_p"])
@@ -104,7 +104,7 @@ def _auto_table(rows: list[dict], path: Path, bins: list[float]) -> None:
     """auto's combined p-value (ACAT over gcmi, ksg, smile) on the same seeds, with smile's
     pooled p-value (as auto_null.py measured it) and with the per-fold one. The runs are the
     same (same data, same seeds: smile's pooled p-values agree to the last digit)."""
-    from mitool.inference import cauchy_combination
+    from mitool.pvalues import cauchy_combination
 
     auto = {}
     for line in path.read_text().splitlines():

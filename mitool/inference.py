@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mitool.estimators.base import EstimatorResult, PreparedData, ProgressCallback, RunOptions
+from mitool.pvalues import cauchy_combination
 
 
 def p_value(observed: float, null: np.ndarray | list[float]) -> float:
@@ -173,7 +174,6 @@ def neural_ci(
     end (``ci_kind`` "lower bound only"): ``--gate-on ci`` refuses to gate above on them.
     """
     import dataclasses
-    import math
 
     from scipy.stats import norm
 
@@ -353,14 +353,6 @@ def _analytic_inference(result: EstimatorResult, permutations: int, bootstrap: i
                  ci_method="one-sided: estimate - z*se, se the larger of the delta-method "
                  "sqrt(sum rho^2 / n) and half the two halves' difference; no upper end (the "
                  "fitted rotations' shortfall is not estimated)")
-
-
-def cauchy_combination(p_values: list[float]) -> float:
-    """Combined p-value of several tests of the same null, valid under dependence (ACAT,
-    Liu & Xie 2020)."""
-    ps = np.clip(np.asarray(p_values, dtype=float), 1e-15, 1 - 1e-15)
-    t = float(np.mean(np.tan((0.5 - ps) * math.pi)))
-    return float(min(1.0, max(0.0, 0.5 - math.atan(t) / math.pi)))
 
 
 def combine_fold_p_values(p_values: list[float]) -> float:

@@ -7,12 +7,9 @@ training curves) is in the report's unit, and nothing else (counts, p-values) is
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mitool.errors import UsageError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from mitool.estimators.base import EstimatorResult
 
 UNITS = ("nats", "bits")
 # keys of results/details that hold an amount of information (converted to the report's unit)
@@ -35,8 +32,8 @@ def to_unit(value: Any, unit: str) -> Any:
     return value
 
 
-def convert_result(r: "EstimatorResult", unit: str) -> "EstimatorResult":
-    """``r`` with its MI and every amount of information in ``details`` in ``unit`` (in place)."""
+def convert_result(r: Any, unit: str) -> Any:
+    """``r`` (an ``EstimatorResult``) with its MI and every amount of information in ``details`` in ``unit`` (in place)."""
     if r.unit == unit:
         return r
     if r.unit != "nats":

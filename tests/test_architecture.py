@@ -13,7 +13,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "mitool"
 
-CORE = ("errors", "device", "seed", "atomic", "jsonout")
+CORE = ("errors", "device", "seed", "atomic", "jsonout", "pvalues", "units")
 USE_CASES = ("estimation", "screening", "inference", "gate")
 
 # wing -> the mitool wings it may import (itself always allowed)
@@ -109,3 +109,63 @@ def test_the_rule_catches_a_library_module_importing_the_cli():
     assert allowed("mitool.data.columns", "mitool.estimators.base")
     assert not allowed("mitool.data.columns", "mitool.estimators.ksg")
     assert allowed("mitool.cli.estimate", "mitool.estimation")
+
+
+def _graph() -> dict[str, set[str]]:
+    """module -> the mitool modules it imports (every statement, lazy ones included); an
+    import of a package counts as an import of its ``__init__``."""
+    known = {module_name(f) for f in FILES}
+    graph: dict[str, set[str]] = {}
+    for f in FILES:
+        src = module_name(f)
+        deps = set()
+        for _, imported in mitool_imports(f):
+            while imported not in known and "." in imported:  # from pkg import name
+                imported = imported.rsplit(".", 1)[0]
+            if imported in known and imported != src:
+                deps.add(imported)
+        graph[src] = deps
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import circle, or None (depth-first search with colours)."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for dep in sorted(graph.get(node, ())):
+            if state.get(dep) == 1:
+                return stack[stack.index(dep):] + [dep]
+            if dep not in state:
+                found = visit(dep)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+# a package's face re-exports its parts; importing a part runs the face first, which is
+# Python's own order, not a circle between two modules that need each other
+FACES = {"mitool", "mitool.estimators", "mitool.cluster", "mitool.cli", "mitool.data",
+         "mitool.estimators.neural"}
+
+
+def test_the_import_graph_has_no_circle():
+    graph = {m: {d for d in deps if d not in FACES} for m, deps in _graph().items()}
+    assert _cycle(graph) is None, " -> ".join(_cycle(graph))
+
+
+def test_the_circle_check_can_fail():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None

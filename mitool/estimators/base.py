@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from mitool.estimators.config import NeuralConfig
+
+if TYPE_CHECKING:  # pragma: no cover - numpy stays out of CLI start-up (the registry's help)
+    import numpy as np
 
 # (done, total, fields) -> None; the CLI turns it into a Rich progress bar on stderr (or
 # plain lines in a log). fields["stage"] names the work; fields["message"], when present, is

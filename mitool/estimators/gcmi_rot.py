@@ -165,7 +165,7 @@ def run_gcmi_rot(data: PreparedData, seed: int = 0, config: RotConfig | None = N
     more: the registry checks that before it runs (``registry.rotatable``)."""
     import torch
 
-    from mitool.inference import cauchy_combination
+    from mitool.pvalues import cauchy_combination
 
     cfg = config or RotConfig()
     t0 = time.perf_counter()

@@ -114,8 +114,8 @@ def cluster_command(
 ) -> None:
     """Cluster a folder of images without labels (IIC: Invariant Information Clustering).
 
-    --format csv prints one row per image (path, cluster, confidence: the rows --assignments
-    writes); json prints the full report (docs/cluster.md).
+    With --format csv the report is one row per image (path, cluster, confidence: the rows
+    --assignments writes); json is the full report (docs/cluster.md).
 
     Example: mitool cluster sample_data/digits --k 10 --assignments clusters.csv
     """

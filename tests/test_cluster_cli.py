@@ -178,7 +178,7 @@ def test_unlabelled_folder_has_null_metrics(runner, tmp_path):
         ("text", [], "no images found"),
         ("bars", ["--k", "1"], "--k must be at least 2"),
         ("bars", ["--k", "25"], "larger than the number of images (24)"),
-        ("bars", ["--format", "xml"], "--format must be table or json"),
+        ("bars", ["--format", "xml"], "Invalid value for '--format'"),
         ("bars", ["--translate", "0.9"], "--translate must be between 0 and 0.5"),
         ("bars", ["--lambda-entropy", "0.5"], "--lambda-entropy must be above 0.5"),
         ("bars", ["--steps", "5", "--epochs", "2"], "give --steps or --epochs, not both"),
@@ -275,7 +275,8 @@ def test_a_failed_write_still_prints_the_report(runner, bars, tmp_path, monkeypa
     assert result.exit_code == 1
     assert json.loads(result.stdout)["n_images"] == 24  # the report reached stdout
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert errors == [f"error: --montage: cannot write '{png}': disk full"]
+    assert errors == [f"error: --montage: cannot write '{png}': disk full "
+                      "(the report above is complete)"]
     assert csv_path.is_file() and not png.exists()
 
 

@@ -124,10 +124,10 @@ def test_late_write_failure_still_prints_the_report(runner, table, tmp_path, mon
     out = tmp_path / "r.json"
     real = cli_output.write_after_report
 
-    def break_folder(writes):
+    def break_folder(writes, *rest):
         out.parent.chmod(0o755)
         shutil.rmtree(out.parent)  # the folder vanished while mitool ran
-        real(writes)
+        real(writes, *rest)
 
     monkeypatch.setattr(cli_output, "write_after_report", break_folder)
     r = runner.invoke(app, ["estimate", str(table), "--x", "x", "--y", "y", "-e", "ksg",

@@ -11,6 +11,7 @@ from typing import Any
 import typer
 
 from mitool.cli import output as cli_output
+from mitool.cli.options import Format, FormatOption, OutputOption, QuietOption, SeedOption
 
 SCHEMA_VERSION = 3
 
@@ -39,6 +40,7 @@ def cluster_command(
     folder: Path = typer.Argument(..., help="Folder of images (PNG/JPEG/BMP/GIF/TIFF/WebP), "
                                   "searched recursively; sub-folder names are used as labels "
                                   "for evaluation only."),
+    *,
     k: int | None = typer.Option(None, "--k", help="Number of clusters (default 10).",
                             show_default=False),
     overcluster: int | None = typer.Option(
@@ -93,7 +95,7 @@ def cluster_command(
                                        help="Colour images: shuffle channels and jitter "
                                        "saturation so clusters do not follow hue."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda"),
-    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    seed: SeedOption = 0,
     threads: int | None = typer.Option(None, "--threads", help="torch CPU threads (default: "
                                        "timed during the warm-up, re-timed when the machine "
                                        "gets busier; give a number for bit-identical reruns)."),
@@ -106,18 +108,24 @@ def cluster_command(
     save_model: Path | None = typer.Option(None, "--save-model", help="Save the trained model."),
     load_model: Path | None = typer.Option(None, "--load-model", help="Assign the images with "
                                            "a saved model instead of training."),
-    output_format: str = typer.Option("table", "--format", help="table | json"),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+    quiet: QuietOption = False,
 ) -> None:
-    """Cluster a folder of images without labels (IIC: Invariant Information Clustering)."""
+    """Cluster a folder of images without labels (IIC: Invariant Information Clustering).
+
+    With --format csv the report is one row per image (path, cluster, confidence: the rows
+    --assignments writes); json is the full report (docs/cluster.md).
+
+    Example: mitool cluster sample_data/digits --k 10 --assignments clusters.csv
+    """
     with cli_output.guarded():
         from mitool.errors import UsageError
 
-        fmt = output_format.strip().lower()
-        if fmt not in ("table", "json"):
-            raise UsageError(f"--format must be table or json, got '{output_format}'")
-        outputs = {"--assignments": assignments, "--montage": montage, "--save-model": save_model}
-        _check_outputs(outputs, load_model)
+        # every destination is checked before any work (a typo costs a second, not a run)
+        outputs = {"--output": output, "--assignments": assignments, "--montage": montage,
+                   "--save-model": save_model}
+        cli_output.check_destinations(outputs, {"--load-model": load_model})
         import mitool.cluster as lib
 
         with cli_output.progress_reporter("clustering", quiet) as progress:
@@ -154,44 +162,33 @@ def cluster_command(
                     baseline=baseline, progress=progress,
                     on_plan=None if quiet else _print_plan,
                 )
+        emitted = cli_output.emit_report(
+            fmt, report(result), table=lambda: _render_table(result),
+            csv=lambda: cluster_csv(result), warnings=result.warnings,
+        )
         writers = {"--assignments": lib.write_assignments, "--montage": lib.write_montage,
                    "--save-model": lib.save_model}
-        failures = _write_outputs(result, outputs, writers)
-        for message in result.warnings:
-            cli_output.warn(message)
-        if fmt == "json":
-            cli_output.emit_json(report(result))
-        else:
-            _render_table(result)
-        if failures:  # the report is out; now say what could not be written (exit 1)
-            from mitool.errors import EstimationError
-
-            raise EstimationError("; ".join(failures))
+        cli_output.write_after_report({
+            "--output": cli_output.report_writer(output, emitted),
+            **{option: _writer(writers[option], result, path)
+               for option, path in outputs.items() if option in writers},
+        }, emitted)
 
 
-def _check_outputs(outputs: dict[str, Path | None], load_model: Path | None) -> None:
-    """Every destination must be writable before any work (a typo costs a second, not a run)."""
-    from mitool.atomic import check_distinct, check_writable
-
-    for option, path in outputs.items():
-        if path is not None:
-            check_writable(path, option)
-    check_distinct({**outputs, "--load-model": load_model})
+def _writer(write: Any, result: Any, path: Path | None) -> Any:
+    """``write(result, path)`` for ``write_after_report`` (None when the file was not asked for)."""
+    return None if path is None else (lambda: write(result, path))
 
 
-def _write_outputs(result: Any, outputs: dict[str, Path | None], writers: dict) -> list[str]:
-    """Write each requested file; return the failures as messages instead of losing the report."""
-    from mitool.errors import MitoolError
+# one row per image, the rows --assignments writes (mitool.cluster.write_assignments)
+CSV_FIELDS = ["path", "cluster", "confidence"]
 
-    failures: list[str] = []
-    for option, path in outputs.items():
-        if path is None:
-            continue
-        try:
-            writers[option](result, path)
-        except MitoolError as exc:
-            failures.append(f"{option}: {exc}")
-    return failures
+
+def cluster_csv(result: Any) -> str:
+    """``--format csv``: path, cluster, confidence (4 decimals) for every image."""
+    rows = ({"path": str(p), "cluster": int(c), "confidence": f"{float(conf):.4f}"}
+            for p, c, conf in zip(result.paths, result.clusters, result.confidence, strict=True))
+    return cli_output.csv_text(CSV_FIELDS, rows)
 
 
 def report(result: Any) -> dict[str, Any]:

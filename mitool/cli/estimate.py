@@ -1,4 +1,4 @@
-"""``mitool estimate``: options in, library call, table or JSON out."""
+"""``mitool estimate``: options in, library call, table, JSON or CSV out."""
 
 from __future__ import annotations
 
@@ -9,28 +9,31 @@ from pathlib import Path
 import typer
 
 from mitool.cli import output as cli_output
+from mitool.cli.options import (
+    ContinuousOption,
+    DataArgument,
+    DecimalOption,
+    DiscreteOption,
+    Format,
+    FormatOption,
+    InputFormatOption,
+    MaxRowsOption,
+    OutputOption,
+    QuietOption,
+    SeedOption,
+    SepOption,
+    ThousandsOption,
+    Unit,
+    UnitOption,
+    read_source,
+    value,
+)
 from mitool.cli.output import guarded
-
-
-class OutputFormat(str, Enum):
-    table = "table"
-    json = "json"
-
-
-class Unit(str, Enum):
-    nats = "nats"
-    bits = "bits"
 
 
 class GateOn(str, Enum):
     estimate = "estimate"
     ci = "ci"
-
-
-class InputFormat(str, Enum):
-    csv = "csv"
-    tsv = "tsv"
-    parquet = "parquet"
 
 
 def _estimator_help() -> str:
@@ -43,23 +46,24 @@ ESTIMATOR_HELP = _estimator_help()
 
 
 def estimate_command(
-    data: str = typer.Argument(..., help="CSV, TSV or Parquet file, or '-' for standard input."),
+    data: DataArgument,
+    *,
     x: list[str] = typer.Option(..., "--x", "-x", help="X columns: names or globs, comma-separated, repeatable."),
     y: list[str] = typer.Option(..., "--y", "-y", help="Y columns: names or globs, comma-separated, repeatable."),
     estimator: str | None = typer.Option(None, "--estimator", "-e", help=ESTIMATOR_HELP),
     k: int = typer.Option(3, "--k", help="Neighbours for the k-NN estimators (ksg, sklearn)."),
     neighbours: str = typer.Option("auto", "--neighbours", help="ksg's neighbour search: auto (a compiled grid for one column against one, kd-tree in low dimension, brute force from 16 joint dimensions), grid, kdtree or brute; the same answer either way."),
-    unit: Unit = typer.Option(Unit.nats, "--unit", help="Report MI in nats or bits."),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="table (for people) or json (one document on stdout)."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Also write the JSON report to this file (atomically)."),
-    discrete: list[str] = typer.Option([], "--discrete", help="Columns to treat as discrete (e.g. integer codes)."),
-    continuous: list[str] = typer.Option([], "--continuous", help="Columns to force continuous (must be numeric)."),
-    max_rows: int | None = typer.Option(None, "--max-rows", help="Use a seeded random sample of at most N rows."),
-    input_format: InputFormat | None = typer.Option(None, "--input-format", help="Override format detection."),
-    sep: str | None = typer.Option(None, "--sep", help="CSV field separator (default: detected; ';' CSVs are recognised)."),
-    decimal: str | None = typer.Option(None, "--decimal", help="CSV decimal mark, e.g. ',' (default: detected)."),
-    thousands: str | None = typer.Option(None, "--thousands", help="CSV thousands separator to remove, e.g. ',' (default: detected when every number uses it)."),
-    seed: int = typer.Option(0, "--seed", help="Seed for sampling, jitter, splits and training."),
+    unit: UnitOption = Unit.nats,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+    discrete: DiscreteOption,
+    continuous: ContinuousOption,
+    max_rows: MaxRowsOption = None,
+    input_format: InputFormatOption = None,
+    sep: SepOption = None,
+    decimal: DecimalOption = None,
+    thousands: ThousandsOption = None,
+    seed: SeedOption = 0,
     transform: str | None = typer.Option(None, "--transform", help="standardize or copula (per-column normal scores of the ranks: MI unchanged, robust to heavy tails and skew), for ksg and the neural estimators alike. Default: plain ksg, and the neural estimators' own default."),
     steps: int | None = typer.Option(None, "--steps", help="Neural: maximum training steps."),
     epochs: float | None = typer.Option(None, "--epochs", help="Neural: training length in passes over the training rows (instead of --steps)."),
@@ -74,7 +78,7 @@ def estimate_command(
     readout: str | None = typer.Option(None, "--readout", help="JSD: KL bound used to read MI in nats, dv or nwj."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     plot: Path | None = typer.Option(None, "--plot", help="Draw the neural training curves to this PNG (needs matplotlib)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    quiet: QuietOption = False,
     permutations: int = typer.Option(0, "--permutations", help="Permutation test with N shuffles of Y: p-value, null mean and 95th percentile."),
     bootstrap: int = typer.Option(0, "--bootstrap", help="95% confidence intervals: k-NN from N half-samples; neural estimators from min(N, 5) training runs with fresh seeds."),
     fail_below: float | None = typer.Option(None, "--fail-below", help="CI gate: exit 3 if the headline MI (report unit) is below X."),
@@ -86,11 +90,12 @@ def estimate_command(
 
     Exit codes: 0 success, 1 runtime failure, 2 bad usage or input, 3 a CI gate tripped
     (the full report is still printed), 130 interrupted.
+
+    Example: mitool estimate sample_data/wine.csv --x alcohol --y target --unit bits
     """
     with guarded():
         import dataclasses
 
-        from mitool.atomic import check_distinct, check_writable
         from mitool.data.loading import TableOptions
         from mitool.data.tables import CsvOptions
         from mitool.errors import UsageError
@@ -102,15 +107,12 @@ def estimate_command(
         from mitool.inference import InferenceSpec
 
         # every destination is checked before any work (a typo costs a second, not a run)
-        if output is not None:
-            check_writable(output, "--output")
+        cli_output.check_destinations({"--output": output, "--plot": plot})
         if plot is not None:
-            check_writable(plot, "--plot")
             cli_output.require_matplotlib("--plot")
             if not any(n in family("neural") for n in parse_estimators(estimator)):
                 raise UsageError("--plot draws neural training curves: add a neural estimator "
                                  "(e.g. -e smile) or drop --plot")
-        check_distinct({"--output": output, "--plot": plot})
 
         if holdout is not None and folds is not None and folds > 1:
             raise UsageError("--holdout sets one split; it cannot be used with --folds > 1")
@@ -127,14 +129,11 @@ def estimate_command(
         cfg = dataclasses.replace(
             NeuralConfig(), **{k_: v for k_, v in overrides.items() if v is not None}
         )
-        source: object = data
-        if data == "-":
-            source = sys.stdin.buffer.read()
+        source = read_source(data)
         with cli_output.progress_reporter("training", quiet) as cb:
             result = estimate(
                 source, x=x, y=y, estimators=estimator, seed=seed, unit=unit.value,
-                table=TableOptions(discrete, continuous, max_rows,
-                                   input_format.value if input_format else None,
+                table=TableOptions(discrete, continuous, max_rows, value(input_format),
                                    CsvOptions(sep, decimal, thousands)),
                 knn=KnnConfig(k, transform, neighbours), neural=cfg,
                 inference=InferenceSpec(permutations, bootstrap),
@@ -151,27 +150,37 @@ def estimate_command(
                 raise typer.Exit(gate["exit_code"])
 
 
-def _finish(result, fmt: OutputFormat, output: Path | None, plot: Path | None) -> None:
+def _finish(result, fmt: Format, output: Path | None, plot: Path | None) -> None:
     """Warnings to stderr, the report to stdout, then the files (a late write failure still
     leaves the report on stdout, and exits 1)."""
     doc = result.to_dict()
-    for w in result.warnings:
-        cli_output.warn(w)
-    if fmt is OutputFormat.json:
-        cli_output.emit_json(doc)
-    else:
-        render_estimate(result)
-    writes = []
+    emitted = cli_output.emit_report(
+        fmt, doc, table=lambda: render_estimate(result),
+        csv=lambda: estimate_csv(result, doc), warnings=result.warnings,
+    )
+    plot_writer = None
     if plot is not None:
-        from mitool.plotting import plot_training_curves
+        def plot_writer() -> None:
+            from mitool.plotting import plot_training_curves
 
-        writes.append(lambda: plot_training_curves(result.results, plot, unit=result.unit))
-    if output is not None:
-        from mitool.atomic import atomic_write_text
-        from mitool.jsonout import dumps
+            plot_training_curves(result.results, plot, unit=result.unit)
+    cli_output.write_after_report(
+        {"--plot": plot_writer, "--output": cli_output.report_writer(output, emitted)}, emitted
+    )
 
-        writes.append(lambda: atomic_write_text(output, dumps(doc)))
-    cli_output.write_after_report(writes)
+
+# one row per estimator result (docs/json-schema.md): the table's columns, machine-readable
+CSV_FIELDS = ["estimator", "headline", "mi", "unit", "ci_low", "ci_high", "p_value", "seconds",
+              "applicable", "reason"]
+
+
+def estimate_csv(result, doc: dict) -> str:
+    """``--format csv``: the JSON report's ``results`` as rows (the headline marked)."""
+    rows = [
+        {**row, "unit": doc["unit"], "headline": r is result.headline}
+        for r, row in zip(result.results, doc["results"], strict=True)
+    ]
+    return cli_output.csv_text(CSV_FIELDS, rows)
 
 
 def _fmt_mi(value: float | None, digits: int = 4) -> str:

@@ -1,4 +1,5 @@
-"""Pieces every CLI command shares: error mapping, stderr console, JSON on stdout, progress.
+"""Pieces every CLI command shares: error mapping, stderr console, the report on stdout
+(``emit_report``), files after it (``write_after_report``), progress.
 
 Only the CLI layer imports this module; library code reports progress through plain
 callbacks (``ProgressCallback``) and never touches the terminal.
@@ -10,7 +11,9 @@ import contextlib
 import os
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -18,6 +21,7 @@ import typer
 from mitool.errors import MitoolError
 
 if TYPE_CHECKING:  # pragma: no cover - numpy-free at CLI start-up
+    from mitool.cli.options import Format
     from mitool.estimators.base import ProgressCallback
 
 EXIT_RUNTIME = 1  # runtime failure; 2 (usage) and 3 (gate) come from the exceptions/gate
@@ -107,17 +111,107 @@ def silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
-def emit_json(doc: Any) -> None:
-    """Exactly one JSON document on stdout, written directly (never through Rich)."""
+def emit_json(doc: Any) -> str:
+    """Exactly one JSON document on stdout, written directly (never through Rich); returns it."""
     from mitool.jsonout import dumps
 
-    emit_text(dumps(doc))
+    text = dumps(doc)
+    emit_text(text)
+    return text
 
 
 def emit_text(text: str) -> None:
     """Results text (JSON, CSV) on stdout as is."""
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+def csv_text(fields: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
+    """Rows as CSV text with a header, ``\n`` line ends; None is an empty cell and booleans
+    are ``true``/``false`` as in the JSON, so a spreadsheet and ``jq`` read the same values."""
+    import csv
+    import io
+
+    def cell(v: Any) -> Any:
+        if v is None:
+            return ""
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        return v
+
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(fields), lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    for row in rows:
+        w.writerow({f: cell(row.get(f)) for f in fields})
+    return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class Emitted:
+    """What ``emit_report`` did: the text ``--output`` writes (the CSV with ``--format csv``,
+    else the JSON document), and whether stdout's reader had gone (``| head``)."""
+
+    text: str
+    reader_gone: bool = False
+
+
+def emit_report(
+    fmt: Format,
+    doc: Mapping[str, Any],
+    *,
+    table: Callable[[], None],
+    csv: Callable[[], str],
+    warnings: Iterable[str] = (),
+) -> Emitted:
+    """The one way a command prints its report: warnings on stderr, then on stdout the JSON
+    document, the CSV text or the command's Rich table (``table`` renders it).
+
+    A closed stdout does not stop here: the files asked for (a trained model, say) are still
+    written by ``write_after_report``, which then exits 141.
+    """
+    from mitool.cli.options import Format
+    from mitool.jsonout import dumps
+
+    for message in warnings:
+        warn(message)
+    text = csv() if fmt is Format.csv else dumps(doc)
+    try:
+        if fmt is Format.table:
+            table()
+        else:
+            emit_text(text)
+    except BrokenPipeError:
+        silence_stdout()
+        return Emitted(text, reader_gone=True)
+    return Emitted(text)
+
+
+def check_destinations(
+    outputs: Mapping[str, Path | None], others: Mapping[str, Path | None] | None = None
+) -> None:
+    """Every file a command will write must be writable, and no two the same file, before any
+    work starts (a typo costs a second, not a run); ``others`` are inputs that must not be
+    overwritten either (e.g. ``--load-model``)."""
+    from mitool.atomic import check_distinct, check_writable
+
+    for option, path in outputs.items():
+        if path is not None:
+            check_writable(path, option)
+    check_distinct({**outputs, **(others or {})})
+
+
+def report_writer(path: Path | None, emitted: Emitted) -> Callable[[], None] | None:
+    """The ``--output`` writer for ``write_after_report`` (None when no file was asked for)."""
+    if path is None:
+        return None
+
+    def write() -> None:
+        from mitool.atomic import atomic_write_text
+
+        atomic_write_text(path, emitted.text)
+
+    return write
 
 
 def require_matplotlib(option: str) -> None:
@@ -130,20 +224,28 @@ def require_matplotlib(option: str) -> None:
         raise UsageError(f"{option} needs matplotlib: pip install 'mitool[plot]'")
 
 
-def write_after_report(writes: list) -> None:
-    """Run the file writers after the report reached stdout; if one fails, say so and exit 1
-    (destinations were checked at the start, so this is a disk or permission change)."""
+def write_after_report(
+    writes: Mapping[str, Callable[[], None] | None], emitted: Emitted | None = None
+) -> None:
+    """Run each option's file writer (None: not asked for) after the report reached stdout;
+    if any fail, say which on stderr and exit 1 (destinations were checked at the start, so
+    this is a disk or permission change, and the report is not lost to it). If stdout's
+    reader had gone (``emitted``), the files are still written, then exit 141."""
     failed = []
-    for write in writes:
+    for option, write in writes.items():
+        if write is None:
+            continue
         try:
             write()
         except MitoolError as exc:
-            failed.append(str(exc))
+            failed.append(f"{option}: {exc}")
     if failed:
         for message in failed:
             sys.stderr.write(f"error: {message} (the report above is complete)\n")
         sys.stderr.flush()
         raise typer.Exit(EXIT_RUNTIME)
+    if emitted is not None and emitted.reader_gone:
+        raise typer.Exit(EXIT_BROKEN_PIPE)
 
 
 PROGRESS_INTERVAL = 10.0  # seconds between plain progress lines when stderr is a log

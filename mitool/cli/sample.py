@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from pathlib import Path
 
 import typer
 
+from mitool.cli.options import DataOutputOption, SeedOption
 from mitool.cli.output import guarded
 
 
@@ -30,10 +30,13 @@ def sample_command(
     eps: float = typer.Option(0.1, "--eps", help="additive-uniform: noise half-width (<= 0.5)."),
     classes: int = typer.Option(4, "--classes", help="label: number of classes."),
     transform: str | None = typer.Option(None, "--transform", help="Invertible per-column maps 'XMAP,YMAP' (cube, exp, asinh, wiggly, halfcube): MI unchanged."),
-    seed: int = typer.Option(0, "--seed"),
-    output: Path | None = typer.Option(None, "--output", "-o", help="CSV file to write (default: stdout)."),
+    seed: SeedOption = 0,
+    output: DataOutputOption = None,
 ) -> None:
-    """Generate a dataset with analytically known MI (as CSV); the true MI goes to stderr."""
+    """Generate a dataset with analytically known MI (as CSV); the true MI goes to stderr.
+
+    Example: mitool sample gaussian --n 2000 --mi 0.5 --output gauss.csv
+    """
     with guarded():
         from mitool.atomic import atomic_path, check_writable
 

@@ -85,7 +85,7 @@ def run_child(args: argparse.Namespace) -> None:
                      on_plan=lambda p: plan.update(expected=p.expected_seconds,
                                                    per_step=p.seconds_per_step,
                                                    threads=p.threads, summary=p.summary()),
-                     **options)
+                     **_cluster_configs(options))
     iic_wall, iic_cpu = time.perf_counter() - start, time.process_time() - cpu
     row = {"family": args.family, "seed": args.seed, "n": result.n_images, "k": k,
            "size": result.image_size, "framed": result.framed, "iic": result.metrics,
@@ -278,6 +278,31 @@ def _load(r: dict) -> str:
     if "load_mean" not in r:
         return "-"
     return f"{r['load_mean']:.1f} ({r['load_max']:.1f})"
+
+
+def _cluster_configs(options: dict) -> dict:
+    """--options' flat names (steps, lr, subheads, rotation, ...) -> cluster()'s config objects,
+    so recorded option strings keep working."""
+    from dataclasses import fields
+
+    from mitool.cluster import HeadOptions, ImageOptions, TrainConfig, augment_config
+
+    flat = dict(options)
+    aug = augment_config(**{k: flat.pop(k) for k in ("flip", "translate", "zoom", "rotation")
+                            if k in flat},
+                         **({"colour": flat.pop("colour_jitter")} if "colour_jitter" in flat
+                            else {}))
+    out = {}
+    for key, cls in (("train", TrainConfig), ("images", ImageOptions), ("heads", HeadOptions)):
+        names = {f.name for f in fields(cls)}
+        given = {k: flat.pop(k) for k in list(flat) if k in names}
+        if key == "train":
+            given["augment"] = aug
+        if given:
+            out[key] = cls(**given)
+    if flat:
+        raise SystemExit(f"unknown cluster() options: {sorted(flat)}")
+    return out
 
 
 def main() -> None:

@@ -61,7 +61,7 @@ def test_json_report(runner, bars, tmp_path):
                                  "--assignments", str(out_csv), "--montage", str(out_png),
                                  "--save-model", str(out_model)])
     doc = _json(result)
-    assert doc["schema_version"] == 3 and doc["command"] == "cluster"
+    assert doc["schema_version"] == 4 and doc["command"] == "cluster"
     assert doc["n_images"] == 24 and doc["n_skipped"] == 1 and doc["k"] == 2
     assert sum(doc["cluster_sizes"]) == 24 and len(doc["cluster_sizes"]) == 2
     assert doc["chosen_subhead"] == int(np.argmin(doc["subhead_losses"]))
@@ -144,7 +144,7 @@ def test_report_fields_of_schema_3(runner, bars):
     assert 0 <= over["chosen_subhead"] < 2
     assert over["metrics"]["many_to_one_accuracy"] >= over["metrics"]["accuracy"]
     assert doc["framed"] is False and doc["image_size"] == 8
-    for key in ("head", "stem_stride", "standardise", "framing", "augment"):
+    for key in ("head", "stem_stride", "standardize", "framing", "augment"):
         assert key in doc["settings"]
 
 
@@ -292,15 +292,15 @@ def test_ctrl_c_exits_130_with_one_line(runner, bars, monkeypatch):
 
 
 def test_ctrl_c_during_training_is_not_swallowed(bars):
-    from mitool.cluster import cluster
+    from mitool.cluster import HeadOptions, TrainConfig, cluster
 
     def stop(done, total, fields):
         if fields.get("stage") == "training" and done >= 2:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        cluster(bars, k=2, epochs=2, batch_size=16, repeats=2, subheads=2, overcluster=4,
-                baseline=False, progress=stop)
+        cluster(bars, k=2, train=TrainConfig(epochs=2, batch_size=16, repeats=2),
+                heads=HeadOptions(subheads=2, overcluster=4), baseline=False, progress=stop)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")

@@ -18,6 +18,8 @@ VOLATILE = {"seconds", "steps_per_second", "mitool_version", "expected_seconds",
             "seconds_per_step", "schema_version"}
 # removed on purpose: auto's always-empty neural_settings (issue 20)
 REMOVED = {"neural_settings"}
+# renamed on purpose (old -> new): cluster's settings.standardise (issue 20: one spelling)
+RENAMED = {"standardise": "standardize"}
 
 COMMANDS = {
     "estimate_1d_default": ["estimate", "gaussian_1d.csv", "--x", "x", "--y", "y",
@@ -42,7 +44,8 @@ COMMANDS = {
 def _stable(obj):
     """The document without the fields that may differ (see VOLATILE and REMOVED)."""
     if isinstance(obj, dict):
-        return {k: _stable(v) for k, v in obj.items() if k not in VOLATILE | REMOVED}
+        return {RENAMED.get(k, k): _stable(v) for k, v in obj.items()
+                if k not in VOLATILE | REMOVED}
     if isinstance(obj, list):
         return [_stable(v) for v in obj]
     return obj

@@ -13,8 +13,6 @@ import typer
 from mitool.cli import output as cli_output
 from mitool.cli.options import Format, FormatOption, OutputOption, QuietOption, SeedOption
 
-SCHEMA_VERSION = 3
-
 
 def _print_plan(plan: Any) -> None:
     """The expected duration before training starts (and for long CPU jobs, how to cut it)."""
@@ -148,22 +146,27 @@ def cluster_command(
                     raise UsageError(f"--k {k} does not match the saved model (k={result.k})")
             else:
                 defaults = lib.TrainConfig()
-                result = lib.cluster(
-                    folder, k=k if k is not None else 10, overcluster=overcluster,
-                    subheads=subheads, steps=steps, epochs=epochs, early_stop=early_stop,
-                    refit=refit, max_images=max_images, framing=framing.strip().lower(),
+                augment = lib.augment_config(flip=flip, translate=translate, zoom=zoom,
+                                             rotation=rotation, colour=colour_jitter)
+                train = lib.TrainConfig(
+                    steps=steps, epochs=epochs, early_stop=early_stop,
                     batch_size=batch_size if batch_size is not None else defaults.batch_size,
                     repeats=repeats if repeats is not None else defaults.repeats,
                     lr=lr if lr is not None else defaults.lr,
-                    lambda_entropy=lambda_entropy, image_size=image_size,
-                    channels=channels if channels is not None else 1,
-                    head=head, flip=flip, translate=translate, zoom=zoom, rotation=rotation,
-                    colour_jitter=colour_jitter, device=device, seed=seed, threads=threads,
-                    baseline=baseline, progress=progress,
+                    lambda_entropy=lambda_entropy, augment=augment)
+                result = lib.cluster(
+                    folder, k=k if k is not None else 10, seed=seed, train=train,
+                    images=lib.ImageOptions(image_size=image_size,
+                                            channels=channels if channels is not None else 1,
+                                            framing=framing.strip().lower(),
+                                            max_images=max_images),
+                    heads=lib.HeadOptions(overcluster=overcluster, subheads=subheads,
+                                          head=head, refit=refit),
+                    device=device, threads=threads, baseline=baseline, progress=progress,
                     on_plan=None if quiet else _print_plan,
                 )
         emitted = cli_output.emit_report(
-            fmt, report(result), table=lambda: _render_table(result),
+            fmt, result.to_dict(), table=lambda: _render_table(result),
             csv=lambda: cluster_csv(result), warnings=result.warnings,
         )
         writers = {"--assignments": lib.write_assignments, "--montage": lib.write_montage,
@@ -189,14 +192,6 @@ def cluster_csv(result: Any) -> str:
     rows = ({"path": str(p), "cluster": int(c), "confidence": f"{float(conf):.4f}"}
             for p, c, conf in zip(result.paths, result.clusters, result.confidence, strict=True))
     return cli_output.csv_text(CSV_FIELDS, rows)
-
-
-def report(result: Any) -> dict[str, Any]:
-    """The JSON document for one run (schema in docs/cluster.md)."""
-    from mitool import __version__
-
-    return {"schema_version": SCHEMA_VERSION, "mitool_version": __version__,
-            "command": "cluster", **result.to_dict()}
 
 
 def _fmt(value: float | None) -> str:

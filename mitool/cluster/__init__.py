@@ -9,22 +9,27 @@ files, writers), ``result``, ``modelfile``, ``budget``, ``threads``, ``train``, 
 from mitool.cluster.api import (
     AugmentConfig,
     ClusterResult,
+    HeadOptions,
+    ImageOptions,
     TrainConfig,
     TrainPlan,
     assign,
     cluster,
-    load_model,
-    save_model,
     write_assignments,
     write_montage,
 )
+from mitool.cluster.augment import augment_config
+from mitool.cluster.modelfile import load_model, save_model
 
 __all__ = [
     "AugmentConfig",
     "ClusterResult",
+    "HeadOptions",
+    "ImageOptions",
     "TrainConfig",
     "TrainPlan",
     "assign",
+    "augment_config",
     "cluster",
     "load_model",
     "save_model",

@@ -13,36 +13,23 @@ import csv
 import os
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from mitool.cluster.augment import AugmentConfig
+from mitool.cluster.augment import DEFAULT_ROTATION, NUISANCE_ROTATION, AugmentConfig
 from mitool.cluster.budget import TrainPlan
 from mitool.cluster.images import ImageSet, load_folder
 from mitool.cluster.metrics import cluster_sizes, evaluate, kmeans_clusters
 from mitool.cluster.model import ModelSpec, default_stem_stride
-from mitool.cluster.modelfile import load_model, save_model
+from mitool.cluster.modelfile import load_model
 from mitool.cluster.montage import save_montage
 from mitool.cluster.orientation import direction_coherence, rotation_is_nuisance
 from mitool.cluster.refit import RefitConfig, fit_seconds, refit_main_head
 from mitool.cluster.result import ClusterResult, structure_warnings
 from mitool.cluster.train import TrainConfig
-from mitool.errors import InputError, UsageError
-
-__all__ = [
-    "AugmentConfig",
-    "ClusterResult",
-    "TrainConfig",
-    "TrainPlan",
-    "assign",
-    "cluster",
-    "load_model",
-    "save_model",
-    "write_assignments",
-    "write_montage",
-]
+from mitool.errors import InputError, UsageError, names_parameters
 
 Progress = Callable[[int, int, dict], None]
 
@@ -79,9 +66,10 @@ class _TorchThreads:
 
 def _check_k(k: int, n_images: int) -> None:
     if k < 2:
-        raise UsageError(f"--k must be at least 2, got {k}")
+        raise UsageError(f"{{param}} must be at least 2, got {k}", parameter="k")
     if k > n_images:
-        raise UsageError(f"--k {k} is larger than the number of images ({n_images})")
+        raise UsageError(f"{{param}} {k} is larger than the number of images ({n_images})",
+                         parameter="k")
 
 
 def default_head(data: ImageSet) -> str:
@@ -91,35 +79,44 @@ def default_head(data: ImageSet) -> str:
     return "flat" if data.framed or data.image_size < 16 else "pool"
 
 
+@dataclass(frozen=True)
+class ImageOptions:
+    """Which images train, and how they are read."""
+
+    # working side images are resized to; None: the smallest that keeps the content's
+    # detail, at most 64
+    image_size: int | None = None
+    # 1 (grayscale: clusters then follow shape, not hue, as in the IIC paper, which feeds
+    # colour sets through grayscale Sobel filters), 3 (colour), None (follow the files)
+    channels: int | None = 1
+    framing: str = "auto"  # auto | object | full: cut each image to its object's square
+    max_images: int | None = None  # train on a random sample, then assign every image
+
+
+@dataclass(frozen=True)
+class HeadOptions:
+    """The network's heads."""
+
+    overcluster: int | None = None  # clusters of the auxiliary head; None: 5k; 0: off
+    subheads: int = 5  # per head; the lowest IIC loss is reported (never chosen by labels)
+    head: str | None = None  # flat | pool; None: flat when framed or below 16 px, else pool
+    widths: tuple[int, ...] | None = None  # conv widths (None: ModelSpec's)
+    standardize: bool = True  # each image to mean 0, std 1 first: paper level, contrast
+    # after training, fit fresh main heads on the learned features; any with a lower IIC
+    # loss replace the worst sub-heads (frees a head stuck merging two groups)
+    refit: bool = True
+
+
+@names_parameters("cluster")
 def cluster(
     folder: str | os.PathLike[str],
     k: int = 10,
     *,
-    overcluster: int | None = None,
-    subheads: int = 5,
-    steps: int | None = None,
-    epochs: int | None = None,
-    batch_size: int = TrainConfig.batch_size,
-    repeats: int = TrainConfig.repeats,
-    lr: float = TrainConfig.lr,
-    lambda_entropy: float = TrainConfig.lambda_entropy,
-    image_size: int | None = None,
-    channels: int | None = 1,
-    max_images: int | None = None,
-    framing: str = "auto",
-    flip: bool = False,
-    translate: float | None = None,
-    zoom: float | None = None,
-    rotation: float | None = None,
-    colour_jitter: bool | None = None,
-    augment: AugmentConfig | None = None,
-    widths: tuple[int, ...] | None = None,
-    head: str | None = None,
-    standardise: bool | None = None,
-    early_stop: bool = True,
-    refit: bool = True,
-    device: str = "auto",
     seed: int = 0,
+    train: TrainConfig | None = None,
+    images: ImageOptions | None = None,
+    heads: HeadOptions | None = None,
+    device: str = "auto",
     threads: int | None = None,
     baseline: bool = True,
     progress: Progress | None = None,
@@ -127,54 +124,77 @@ def cluster(
 ) -> ClusterResult:
     """Cluster the images under ``folder`` into ``k`` groups with IIC.
 
-    Training is sized by work: ``budget.training_steps`` optimiser steps per head unless
-    ``steps`` or ``epochs`` is given, stopping early when the best sub-head's loss stops
-    improving. ``on_plan`` receives the expected duration after a short timed warm-up.
-    ``refit`` then fits fresh main heads on the trained features (``refit.refit_main_head``);
-    any with a lower IIC loss replace the worst trained sub-heads.
-    ``overcluster`` defaults to 5k (0 disables the over-clustering head). ``max_images``
-    trains on a random sample and assigns every image. ``channels`` is 1 (grayscale) unless
-    asked for: colour is a nuisance by default, as in the IIC paper (which feeds colour sets
-    through grayscale Sobel filters); 3 keeps it, None follows the files. Sub-folder names, when present, are
-    used only to score the result, never to train or choose it. ``translate`` (fraction of
-    the side), ``zoom`` (relative), ``rotation`` (degrees), ``flip`` and ``colour_jitter``
-    override the matching fields of ``augment``. ``threads=None`` on CPU times the candidate
-    thread counts during the warm-up and again when the machine gets busier.
+    Parameters
+    ----------
+    folder : a folder of images, searched recursively; sub-folder names are labels used
+        only to score the result, never to train or choose it.
+    k : the number of clusters.
+    seed : seeds the network, the batches and the perturbations.
+    train : optimiser, batch, budget and perturbation settings (``TrainConfig``, its
+        ``augment`` an ``AugmentConfig``; ``augment.augment_config`` sets strengths).
+        Training is sized by work (``budget.training_steps``) unless ``steps`` or ``epochs``
+        is given, stopping early when the best sub-head's loss stops improving.
+    images : which images and how they are read (``ImageOptions``).
+    heads : over-clustering, sub-heads, head kind, refit (``HeadOptions``).
+    device : auto | cpu | cuda.
+    threads : torch CPU threads; None times the candidates during the warm-up and again
+        when the machine gets busier.
+    baseline : also score k-means on raw pixels when labels exist.
+    progress : ``(done, total, fields)`` callback; ``on_plan`` receives the expected
+        duration after a short timed warm-up.
+
+    Returns
+    -------
+    ClusterResult : assignments, confidences, the chosen sub-head's loss and mutual
+        information, label scores beside k-means when labels exist; ``.to_dict()`` is the
+        JSON report.
+
+    Examples
+    --------
+    >>> from mitool.cluster import cluster
+    >>> r = cluster("sample_data/digits", k=10)
+    >>> r.metrics["accuracy"] > r.baseline_kmeans["accuracy"]
+    True
+    >>> from mitool.cluster import TrainConfig
+    >>> r = cluster("scans/", k=10, train=TrainConfig(steps=500, lr=2e-3))
     """
     from mitool.device import resolve_device
     from mitool.seed import seed_everything
 
-    _check_settings(subheads, steps, epochs, batch_size, repeats, lr, lambda_entropy, k,
-                    max_images)
-    over = 5 * k if overcluster is None else overcluster
+    cfg = train or TrainConfig()
+    img = images or ImageOptions()
+    hd = heads or HeadOptions()
+    _check_settings(cfg, img, hd, k)
+    over = 5 * k if hd.overcluster is None else hd.overcluster
     if over < 0 or over == 1:
-        raise UsageError(f"--overcluster must be 0 (off) or at least 2, got {over}")
-    if head is not None and head not in ("flat", "pool"):
-        raise UsageError(f"--head must be flat or pool, got '{head}'")
-    aug = _augment_config(augment, flip, translate, zoom, rotation, colour_jitter)
+        raise UsageError(f"{{param}} must be 0 (off) or at least 2, got {over}",
+                         parameter="overcluster")
+    if hd.head is not None and hd.head not in ("flat", "pool"):
+        raise UsageError(f"{{param}} must be flat or pool, got '{hd.head}'", parameter="head")
+    aug = cfg.augment
     start = time.perf_counter()
     dev = resolve_device(device)
     fixed_threads, governor = _threads(threads, dev)
-    data = load_folder(folder, channels=channels, image_size=image_size, progress=progress,
-                       framing=framing)
+    data = load_folder(folder, channels=img.channels, image_size=img.image_size,
+                       progress=progress, framing=img.framing)
     _check_k(k, len(data.paths))
     directions = direction_coherence(data.images[::max(1, len(data.images) // 5000)])
-    if rotation is None and augment is None and rotation_is_nuisance(directions):
-        aug = replace(aug, rotation=180.0)  # no shared direction: rotate all round
+    if aug.rotation is None:  # no shared direction: rotate all round
+        aug = replace(aug, rotation=NUISANCE_ROTATION if rotation_is_nuisance(directions)
+                      else DEFAULT_ROTATION)
+    cfg = replace(cfg, augment=aug)
+    max_images, refit = img.max_images, hd.refit
 
     import torch
 
     from mitool.cluster.model import build_model
     from mitool.cluster.train import train
 
-    cfg = TrainConfig(steps=steps, epochs=epochs, batch_size=batch_size, repeats=repeats,
-                      lr=lr, lambda_entropy=lambda_entropy, augment=aug, early_stop=early_stop)
     spec = ModelSpec(channels=data.channels, image_size=data.image_size, k=k,
-                     overcluster=over, subheads=subheads,
-                     widths=tuple(widths) if widths else ModelSpec.widths,
+                     overcluster=over, subheads=hd.subheads,
+                     widths=tuple(hd.widths) if hd.widths else ModelSpec.widths,
                      stem_stride=default_stem_stride(data.image_size),
-                     head=head or default_head(data),
-                     standardise=standardise if standardise is not None else True)
+                     head=hd.head or default_head(data), standardize=hd.standardize)
     n = len(data.paths)
     with _TorchThreads():
         if fixed_threads is not None:
@@ -185,38 +205,39 @@ def cluster(
         model = build_model(spec).to(dev)
         if dev.type == "cuda":
             model = model.to(memory_format=torch.channels_last)
-        images = torch.from_numpy(data.images).to(dev)  # (N, C, S, S) uint8
-        heads = ("over", "main") if over > 0 else ("main",)
+        pixels = torch.from_numpy(data.images).to(dev)  # (N, C, S, S) uint8
+        head_names = ("over", "main") if over > 0 else ("main",)
         train_index = None
         if max_images is not None and max_images < n:
             train_index = torch.randperm(n, device=dev)[:max_images]
         eval_index = _eval_index(n, cfg.eval_images, dev)
         refit_cfg = RefitConfig() if refit else None
-        cost = _eval_cost(n, len(eval_index) if eval_index is not None else n, cfg, len(heads),
+        cost = _eval_cost(n, len(eval_index) if eval_index is not None else n, cfg, len(head_names),
                           _refit_cost(model, spec, dev, refit_cfg, n if train_index is None
                                       else len(train_index)))
-        report = train(model, images, cfg, heads=heads, progress=progress, on_plan=on_plan,
+        report = train(model, pixels, cfg, heads=head_names, progress=progress, on_plan=on_plan,
                        governor=governor, train_index=train_index, eval_cost=cost)
         refitted = None
         if refit_cfg is not None:
             if progress is not None:
                 progress(0, 1, {"stage": "refitting heads"})
-            refitted = refit_main_head(model, images, aug, lambda_entropy, refit_cfg,
+            refitted = refit_main_head(model, pixels, aug, cfg.lambda_entropy, refit_cfg,
                                        index=train_index, seed=seed)
             if progress is not None:
                 progress(1, 1, {"stage": "refitting heads"})
-        scored = _score_heads(model, images, cfg, heads, eval_index, progress,
+        scored = _score_heads(model, pixels, cfg, head_names, eval_index, progress,
                               {"main": k, "over": over})
         n_threads = report.threads or torch.get_num_threads()
         state = {k_: v.detach().cpu().contiguous() for k_, v in model.state_dict().items()}
 
     settings = {
-        "overcluster": over, "subheads": subheads, "steps": steps, "epochs": epochs,
-        "batch_size": batch_size, "repeats": repeats, "lr": lr, "widths": list(spec.widths),
-        "stem_stride": spec.stem_stride, "head": spec.head,
-        "standardise": spec.standardise, "lambda_entropy": lambda_entropy,
-        "max_images": max_images, "framing": framing, "framed": data.framed,
-        "early_stop": early_stop, "refit": refit, "seed": seed,
+        "overcluster": over, "subheads": hd.subheads, "steps": cfg.steps,
+        "epochs": cfg.epochs, "batch_size": cfg.batch_size, "repeats": cfg.repeats,
+        "lr": cfg.lr, "widths": list(spec.widths), "stem_stride": spec.stem_stride,
+        "head": spec.head, "standardize": spec.standardize,
+        "lambda_entropy": cfg.lambda_entropy, "max_images": max_images,
+        "framing": img.framing, "framed": data.framed, "early_stop": cfg.early_stop,
+        "refit": refit, "seed": seed,
         "augment": _augment_dict(aug),
         "direction_coherence": list(directions),
     }
@@ -233,10 +254,10 @@ def cluster(
     return _result(
         data, scored, k, seed, baseline, start, dev, n_threads, progress,
         mode="train", loss_history=report.history, settings=settings, training=training,
-        lambda_entropy=lambda_entropy,
+        lambda_entropy=cfg.lambda_entropy,
         model_state={"spec": spec.to_dict(), "state_dict": state,
                      "chosen_subhead": scored["main"]["chosen"], "framed": data.framed,
-                     "lambda_entropy": lambda_entropy, "augment": settings["augment"]},
+                     "lambda_entropy": cfg.lambda_entropy, "augment": settings["augment"]},
     )
 
 
@@ -338,45 +359,25 @@ def _augment_dict(aug: AugmentConfig) -> dict[str, Any]:
     return {f: getattr(aug, f) for f in aug.__dataclass_fields__}
 
 
-def _augment_config(augment, flip, translate, zoom, rotation, colour_jitter) -> AugmentConfig:
-    """``augment`` (or the defaults) with the explicitly given strengths, validated."""
-    aug = augment or AugmentConfig()
-    changes: dict[str, Any] = {"flip": flip}
-    if translate is not None:
-        if not 0 <= translate <= 0.5:
-            raise UsageError(f"--translate must be between 0 and 0.5, got {translate}")
-        changes["translate"] = translate
-    if zoom is not None:
-        if not 0 <= zoom < 1:
-            raise UsageError(f"--zoom must be at least 0 and below 1, got {zoom}")
-        changes["scale"] = (1 - zoom, 1 + zoom)
-    if rotation is not None:
-        if not 0 <= rotation <= 180:
-            raise UsageError(f"--rotation must be between 0 and 180 degrees, got {rotation}")
-        changes["rotation"] = rotation
-    if colour_jitter is not None:
-        changes["colour"] = colour_jitter
-    return replace(aug, **changes)
-
-
-def _check_settings(subheads, steps, epochs, batch_size, repeats, lr, lambda_entropy, k,
-                    max_images) -> None:
+def _check_settings(cfg: TrainConfig, img: ImageOptions, hd: HeadOptions, k: int) -> None:
     if k < 2:
-        raise UsageError(f"--k must be at least 2, got {k}")
-    if steps is not None and epochs is not None:
+        raise UsageError(f"{{param}} must be at least 2, got {k}", parameter="k")
+    if cfg.steps is not None and cfg.epochs is not None:
         raise UsageError("give --steps or --epochs, not both")
-    for name, value in (("--subheads", subheads), ("--steps", steps), ("--epochs", epochs),
-                        ("--batch-size", batch_size), ("--repeats", repeats),
-                        ("--max-images", max_images)):
+    for name, value in (("subheads", hd.subheads), ("steps", cfg.steps),
+                        ("epochs", cfg.epochs), ("batch_size", cfg.batch_size),
+                        ("repeats", cfg.repeats), ("max_images", img.max_images)):
         if value is not None and value < 1:
-            raise UsageError(f"{name} must be at least 1, got {value}")
-    if max_images is not None and max_images < k:
-        raise UsageError(f"--max-images {max_images} is smaller than --k {k}")
-    if not lr > 0:
-        raise UsageError(f"--lr must be positive, got {lr}")
-    if not lambda_entropy > 0.5:  # at or below 1/2 one single cluster is optimal (loss.py)
-        raise UsageError(f"--lambda-entropy must be above 0.5, got {lambda_entropy} (at or "
-                         "below 0.5 the loss is lowest with every image in one cluster)")
+            raise UsageError(f"{{param}} must be at least 1, got {value}", parameter=name)
+    if img.max_images is not None and img.max_images < k:
+        raise UsageError(f"{{param}} {img.max_images} is smaller than --k {k}",
+                         parameter="max_images")
+    if not cfg.lr > 0:
+        raise UsageError(f"{{param}} must be positive, got {cfg.lr}", parameter="lr")
+    if not cfg.lambda_entropy > 0.5:  # at or below 1/2 one single cluster is optimal (loss.py)
+        raise UsageError(f"{{param}} must be above 0.5, got {cfg.lambda_entropy} (at or "
+                         "below 0.5 the loss is lowest with every image in one cluster)",
+                         parameter="lambda_entropy")
 
 
 def _skip_warnings(data: ImageSet) -> list[str]:

@@ -14,11 +14,17 @@ if TYPE_CHECKING:  # pragma: no cover
     import torch
 
 
+DEFAULT_ROTATION = 15.0  # degrees, where the images share an edge direction
+NUISANCE_ROTATION = 180.0  # where they share none: rotate all round
+
+
 @dataclass(frozen=True)
 class AugmentConfig:
     """Strength of each perturbation. Too strong hurts (see docs/benchmarks.md)."""
 
-    rotation: float = 15.0  # max degrees either way
+    # max degrees either way; None: 15, or 180 when the images share no edge direction
+    # (``orientation.rotation_is_nuisance``), decided once the images are read
+    rotation: float | None = None
     scale: tuple[float, float] = (0.9, 1.1)  # zoom range (>1 = zoom in, i.e. a resized crop)
     translate: float = 0.1  # max shift as a fraction of the image side
     flip: bool = False  # horizontal flip with probability 1/2 (off: digits are not flip-invariant)
@@ -35,6 +41,38 @@ class AugmentConfig:
     padding: str = "border"
 
 
+def augment_config(base: AugmentConfig | None = None, *, flip: bool | None = None,
+                   translate: float | None = None, zoom: float | None = None,
+                   rotation: float | None = None, colour: bool | None = None) -> AugmentConfig:
+    """``base`` (or the defaults) with the strengths given (None: keep), each checked:
+    ``zoom`` z is the scale range (1 - z, 1 + z)."""
+    from dataclasses import replace
+
+    from mitool.errors import UsageError
+
+    changes: dict = {}
+    if flip is not None:
+        changes["flip"] = flip
+    if translate is not None:
+        if not 0 <= translate <= 0.5:
+            raise UsageError(f"{{param}} must be between 0 and 0.5, got {translate}",
+                             parameter="translate")
+        changes["translate"] = translate
+    if zoom is not None:
+        if not 0 <= zoom < 1:
+            raise UsageError(f"{{param}} must be at least 0 and below 1, got {zoom}",
+                             parameter="zoom")
+        changes["scale"] = (1 - zoom, 1 + zoom)
+    if rotation is not None:
+        if not 0 <= rotation <= 180:
+            raise UsageError(f"{{param}} must be between 0 and 180 degrees, got {rotation}",
+                             parameter="rotation")
+        changes["rotation"] = rotation
+    if colour is not None:
+        changes["colour"] = colour
+    return replace(base or AugmentConfig(), **changes)
+
+
 def augment(x: "torch.Tensor", cfg: AugmentConfig) -> "torch.Tensor":
     """Perturb each image of x: (B, C, H, W) in [0, 1] -> (B, C, H, W), same device and dtype."""
     import torch
@@ -46,7 +84,8 @@ def augment(x: "torch.Tensor", cfg: AugmentConfig) -> "torch.Tensor":
     def uniform(lo: float, hi: float) -> "torch.Tensor":  # (B,) uniform on [lo, hi]
         return torch.rand(b, device=dev, dtype=dt) * (hi - lo) + lo
 
-    angle = uniform(-cfg.rotation, cfg.rotation) * (math.pi / 180.0)
+    most = DEFAULT_ROTATION if cfg.rotation is None else cfg.rotation
+    angle = uniform(-most, most) * (math.pi / 180.0)
     zoom = uniform(cfg.scale[0], cfg.scale[1])
     # affine_grid maps output coords to input coords: sampling a smaller area zooms in.
     inv = 1.0 / zoom

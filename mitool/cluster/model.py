@@ -29,7 +29,7 @@ class ModelSpec:
     widths: tuple[int, ...] = (32, 64, 128)
     stem_stride: int = 1  # models saved before this field existed used 1 and "flat"
     head: str = "flat"  # "flat" or "pool" (see the module docstring)
-    standardise: bool = False  # each image to mean 0, std 1 first: paper/ink level, contrast
+    standardize: bool = False  # each image to mean 0, std 1 first: paper/ink level, contrast
 
     def __post_init__(self) -> None:
         if self.head not in HEADS:
@@ -49,7 +49,8 @@ class ModelSpec:
             overcluster=int(d["overcluster"]), subheads=int(d["subheads"]),
             widths=tuple(int(w) for w in d["widths"]),
             stem_stride=int(d.get("stem_stride", 1)), head=str(d.get("head", "flat")),
-            standardise=bool(d.get("standardise", False)),
+            # "standardise": the key's spelling in model files saved before it was renamed
+            standardize=bool(d.get("standardize", d.get("standardise", False))),
         )
 
 
@@ -105,7 +106,7 @@ def build_model(spec: ModelSpec) -> "torch.nn.Module":
 
         def features(self, x: torch.Tensor) -> torch.Tensor:
             """x: (B, C, S, S) in [0, 1] -> (B, F)."""
-            if spec.standardise:  # per image: removes paper level and contrast, keeps shape
+            if spec.standardize:  # per image: removes paper level and contrast, keeps shape
                 mean = x.mean(dim=(1, 2, 3), keepdim=True)
                 std = x.std(dim=(1, 2, 3), keepdim=True)
                 x = (x - mean) / (std + 0.02)

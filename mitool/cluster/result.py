@@ -21,6 +21,9 @@ from mitool.cluster.loss import min_possible_loss
 LITTLE_STRUCTURE = 0.5
 
 
+
+SCHEMA_VERSION = 4  # 4: settings.standardise renamed standardize (docs/cluster.md)
+
 @dataclass
 class ClusterResult:
     """Everything one clustering run found; plain numpy/python values (JSON via ``to_dict``)."""
@@ -67,8 +70,13 @@ class ClusterResult:
         return min_possible_loss(self.k, self.lambda_entropy)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON report fields (see docs/cluster.md); no arrays per image."""
+        """The versioned JSON report (see docs/cluster.md); no arrays per image."""
+        from mitool import __version__
+
         return {
+            "schema_version": SCHEMA_VERSION,
+            "mitool_version": __version__,
+            "command": "cluster",
             "mode": self.mode,
             "n_images": self.n_images,
             "n_skipped": self.n_skipped,

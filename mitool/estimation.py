@@ -288,8 +288,14 @@ def _announce_big_neural_run(names, data, cfg, progress, max_rows) -> None:
         return
     from mitool.estimators.config import resolve_folds
     from mitool.estimators.neural.engine import expected_seconds
+    from mitool.estimators.registry import auto_components
 
-    each = expected_seconds("smile", data, cfg)
+    first = next((n for n in neural if n in family("neural")), None)
+    if first is None:  # a combined estimator's neural component
+        first = next((n for n in auto_components(data) if n in family("neural")), None)
+    if first is None:  # e.g. auto on two discrete sides: no training at all
+        return
+    each = expected_seconds(first, data, cfg)
     progress(0, 0, {"message": (
         f"{data.n:,} rows: each neural estimator should take about {each:.0f} s here "
         f"({resolve_folds(cfg.folds, data.n)} fold(s); its cost hardly grows with the rows); "

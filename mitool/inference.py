@@ -124,7 +124,9 @@ def knn_subsample_ci(
     allowance = 0.0
     method = (f"half-sampling standard error (n/2 rows without replacement, {n_boot} draws), "
               "normal interval")
-    if name == "ksg" and data.x_discrete.all() and data.y_discrete.all():
+    from mitool.estimators.registry import get
+
+    if get(name).discrete_bias_allowance and data.x_discrete.all() and data.y_discrete.all():
         shuffled = [stat(data.with_y(data.y[rng.permutation(n)]), seed)
                     for _ in range(DISCRETE_BIAS_SHUFFLES)]
         allowance = max(0.0, float(np.mean(shuffled)))
@@ -144,7 +146,6 @@ def knn_subsample_ci(
 
 
 LEARNING_CURVE_FACTOR = 1 / (2**0.5 - 1)  # 2.41: bias(n) ~ n^-1/2 (benchmarks/neural_interval.py)
-CEILING_BOUNDS = ("infonce",)  # bounds that saturate: no upper end to stand behind
 
 
 def neural_ci(
@@ -185,10 +186,14 @@ def neural_ci(
     folds = np.asarray(d.get("fold_mi_raw") or [full], dtype=float)
     se_folds = float(folds.std(ddof=1) / math.sqrt(folds.size)) if folds.size > 1 else 0.0
     se = max(float(d.get("spread") or 0.0), se_folds)
-    lower_only = result.estimator in CEILING_BOUNDS or bool(d.get("near_ceiling"))
+    from mitool.estimators.registry import CI_LOWER_ONLY, get
+
+    entry = get(result.estimator)
+    capped = entry.interval == CI_LOWER_ONLY  # a bound that saturates: no upper end
+    lower_only = capped or bool(d.get("near_ceiling"))
     out: dict = {"ci_level": level, "stderr": se}
     if lower_only:
-        why = ("InfoNCE cannot exceed the log of its candidates" if result.estimator == "infonce"
+        why = (entry.kind_why if capped
                else "the estimate is within 1 nat of its ceiling (ln of the held-out rows)")
         out.update(ci_low=max(0.0, full - z * se), ci_high=None, ci_kind="lower bound only",
                    ci_method=f"one-sided: held-out estimate - z*se; no upper end ({why})")

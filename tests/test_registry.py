@@ -170,8 +170,8 @@ def test_the_default_set_and_autos_components_come_from_the_registry():
 def test_the_dispatching_code_names_no_estimator():
     """Adding an estimator touches its module, one registry entry, its tests and its README
     row: the use cases that run, test and combine estimators read the registry instead."""
-    literal = re.compile(r"""(["'])(%s)\1""" % "|".join(
-        re.escape(n) for n in registry.names() if n != "auto"))
+    names = "|".join(re.escape(n) for n in registry.names() if n != "auto")
+    literal = re.compile(r"""(["'])(""" + names + r""")\1""")
     for rel in ("estimation.py", "inference.py", "estimators/__init__.py",
                 "estimators/auto.py", "cli/estimate.py"):
         text = (PACKAGE / rel).read_text()

@@ -11,7 +11,9 @@ Reads only the cache written by ``benchmarks/bmi40_data.py`` (``manifest.json`` 
 Parquet file per task × N × seed; bmi itself is never imported here) and calls mitool as a
 library: ``mitool.estimate(df, x=[x0..], y=[y0..], estimators=name, seed=seed,
 neural=NeuralConfig(threads=1, **--set))``. One JSON line per (task, N, seed, estimator,
-settings) is appended to ``--results``; rows already there are skipped (resume). Prints
+settings) is appended to ``--results``; rows already there are skipped (resume), unless
+``--force``, which recomputes the selected rows and appends them (when a key appears twice
+the last row wins, so the new rows replace the old ones in every table). Prints
 Markdown: per-estimator summary by N with the published anchors, tune/holdout and
 per-family breakdowns, a per-task table and the worst tasks.
 
@@ -557,10 +559,15 @@ def _warm_up(neural: bool) -> None:
 
 
 def git_commit() -> str:
+    """The commit of the mitool that is imported (with PYTHONPATH pointing at a checkout of
+    another commit, that one's: the runner of this tree can measure an older library)."""
+    import mitool
+
+    src = Path(mitool.__file__).resolve().parent.parent
     try:
-        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        out = subprocess.run(["git", "-C", str(src), "rev-parse", "--short", "HEAD"],
                              capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "mitool"],
+        dirty = subprocess.run(["git", "-C", str(src), "status", "--porcelain", "mitool"],
                                capture_output=True, text=True, timeout=10).stdout.strip()
         return out.stdout.strip() + ("+dirty" if dirty else "")
     except Exception:
@@ -611,6 +618,9 @@ def main(argv: list[str] | None = None) -> None:
                     help="tune | holdout | all (families: benchmarks/bmi40_tasks.py)")
     ap.add_argument("--jobs", type=int, default=1, help="parallel processes (joblib)")
     ap.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="JSONL, appended")
+    ap.add_argument("--force", action="store_true",
+                    help="recompute the selected rows even if --results has them (appended; "
+                         "the last row of a key wins)")
     ap.add_argument("--table", action="store_true", help="only print tables from --results")
     ap.add_argument("--list", action="store_true", help="list the selected tasks and exit")
     ap.add_argument("--output", type=Path, default=None, help="also write the Markdown here")
@@ -654,6 +664,8 @@ def main(argv: list[str] | None = None) -> None:
 
         commit = git_commit()
         done = {row_key(r) for r in read_results(args.results) if r.get("status") in ("ok", "n/a")}
+        if args.force:
+            done_before, done = done, set()
         units = []
         for n in ns:
             for seed in args.seeds:
@@ -679,8 +691,13 @@ def main(argv: list[str] | None = None) -> None:
         missing = [m for m in notes if m.startswith("no cached sample")]
         for m in missing[:10]:
             print(m, file=sys.stderr)
-        print(f"{len(units)} estimates to run ({len(done)} rows already in {args.results})",
-              file=sys.stderr, flush=True)
+        if args.force:
+            replaced = sum(row_key(u) in done_before for u in units)
+            print(f"{len(units)} estimates to run (--force: {replaced} of them replace rows "
+                  f"already in {args.results})", file=sys.stderr, flush=True)
+        else:
+            print(f"{len(units)} estimates to run ({len(done)} rows already in {args.results})",
+                  file=sys.stderr, flush=True)
         args.results.parent.mkdir(parents=True, exist_ok=True)
         t_start, c_start = time.perf_counter(), time.process_time()
         with open(args.results, "a") as fh:

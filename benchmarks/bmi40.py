@@ -11,7 +11,9 @@ Reads only the cache written by ``benchmarks/bmi40_data.py`` (``manifest.json`` 
 Parquet file per task × N × seed; bmi itself is never imported here) and calls mitool as a
 library: ``mitool.estimate(df, x=[x0..], y=[y0..], estimators=name, seed=seed,
 neural=NeuralConfig(threads=1, **--set))``. One JSON line per (task, N, seed, estimator,
-settings) is appended to ``--results``; rows already there are skipped (resume). Prints
+settings) is appended to ``--results``; rows already there are skipped (resume), unless
+``--force``, which recomputes the selected rows and appends them (when a key appears twice
+the last row wins, so the new rows replace the old ones in every table). Prints
 Markdown: per-estimator summary by N with the published anchors, tune/holdout and
 per-family breakdowns, a per-task table and the worst tasks.
 
@@ -29,6 +31,7 @@ import dataclasses
 import fnmatch
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -41,7 +44,10 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
+# the mitool to measure: this tree's, or a checkout of another commit (--mitool, which sets
+# this variable so that joblib's worker processes import the same one)
+MITOOL_ENV = "BMI40_MITOOL"
+sys.path.insert(0, os.environ.get(MITOOL_ENV) or str(ROOT))
 sys.path.insert(0, str(HERE))
 
 from bmi40_tasks import FAMILIES, SPLITS, split_of  # noqa: E402
@@ -557,12 +563,16 @@ def _warm_up(neural: bool) -> None:
 
 
 def git_commit() -> str:
+    """The commit of the mitool that is imported (with --mitool, that checkout's)."""
+    import mitool
+
+    src = Path(mitool.__file__).resolve().parent.parent
     try:
-        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        out = subprocess.run(["git", "-C", str(src), "rev-parse", "--short", "HEAD"],
                              capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "mitool"],
+        dirty = subprocess.run(["git", "-C", str(src), "status", "--porcelain", "mitool"],
                                capture_output=True, text=True, timeout=10).stdout.strip()
-        return out.stdout.strip() + ("+dirty" if dirty else "")
+        return (out.stdout.strip() or "unknown") + ("+dirty" if dirty else "")
     except Exception:
         return "unknown"
 
@@ -592,6 +602,19 @@ def uses_neural_config(name: str) -> bool:
     return name not in KNN
 
 
+def use_mitool(src: Path) -> None:
+    """Import mitool from ``src`` (a checkout) here and in worker processes."""
+    src = Path(src).resolve()
+    if not (src / "mitool" / "__init__.py").is_file():
+        raise SystemExit(f"--mitool {src}: no mitool package there")
+    loaded = sys.modules.get("mitool")
+    if loaded is not None and Path(loaded.__file__).resolve().parent.parent != src:
+        raise SystemExit(f"--mitool {src}: another mitool is already imported "
+                         f"({loaded.__file__})")
+    os.environ[MITOOL_ENV] = str(src)
+    sys.path.insert(0, str(src))
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -611,10 +634,18 @@ def main(argv: list[str] | None = None) -> None:
                     help="tune | holdout | all (families: benchmarks/bmi40_tasks.py)")
     ap.add_argument("--jobs", type=int, default=1, help="parallel processes (joblib)")
     ap.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="JSONL, appended")
+    ap.add_argument("--mitool", type=Path, default=None, metavar="DIR",
+                    help="measure the mitool package in DIR (a checkout of another commit, "
+                         "e.g. from git worktree add) instead of this tree's")
+    ap.add_argument("--force", action="store_true",
+                    help="recompute the selected rows even if --results has them (appended; "
+                         "the last row of a key wins)")
     ap.add_argument("--table", action="store_true", help="only print tables from --results")
     ap.add_argument("--list", action="store_true", help="list the selected tasks and exit")
     ap.add_argument("--output", type=Path, default=None, help="also write the Markdown here")
     args = ap.parse_args(argv)
+    if args.mitool is not None:
+        use_mitool(args.mitool)
 
     task_globs = [g.strip() for a in args.tasks for g in a.split(",") if g.strip()]
     fam_globs = [g.strip() for a in args.families for g in a.split(",") if g.strip()]
@@ -654,6 +685,8 @@ def main(argv: list[str] | None = None) -> None:
 
         commit = git_commit()
         done = {row_key(r) for r in read_results(args.results) if r.get("status") in ("ok", "n/a")}
+        if args.force:
+            done_before, done = done, set()
         units = []
         for n in ns:
             for seed in args.seeds:
@@ -679,8 +712,13 @@ def main(argv: list[str] | None = None) -> None:
         missing = [m for m in notes if m.startswith("no cached sample")]
         for m in missing[:10]:
             print(m, file=sys.stderr)
-        print(f"{len(units)} estimates to run ({len(done)} rows already in {args.results})",
-              file=sys.stderr, flush=True)
+        if args.force:
+            replaced = sum(row_key(u) in done_before for u in units)
+            print(f"{len(units)} estimates to run (--force: {replaced} of them replace rows "
+                  f"already in {args.results})", file=sys.stderr, flush=True)
+        else:
+            print(f"{len(units)} estimates to run ({len(done)} rows already in {args.results})",
+                  file=sys.stderr, flush=True)
         args.results.parent.mkdir(parents=True, exist_ok=True)
         t_start, c_start = time.perf_counter(), time.process_time()
         with open(args.results, "a") as fh:

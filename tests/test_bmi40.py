@@ -186,6 +186,53 @@ def test_end_to_end_ksg_on_a_fake_cache_resumes_and_renders(tmp_path, capsys):
     assert "Multinormal 2 × 2 (2-pair)" in table and "Bivariate normal" not in table
 
 
+def test_force_recomputes_the_selected_rows_and_the_new_ones_win(tmp_path, capsys):
+    cache = _fake_cache(tmp_path)
+    results = tmp_path / "res.jsonl"
+    base = ["--cache", str(cache), "--n", "300", "--seeds", "0", "1", "-e", "ksg",
+            "--results", str(results)]
+    bmi40.main(base)
+    first = [json.loads(line) for line in results.read_text().splitlines()]
+    stale = {**first[0], "estimate": 99.0, "error": 99.0 - first[0]["truth"]}
+    with open(results, "a") as fh:  # a stale row for one key, e.g. from an older commit
+        fh.write(json.dumps(stale) + "\n")
+    capsys.readouterr()
+    bmi40.main([*base, "--tasks", stale["task_id"], "--seeds", str(stale["seed"])])
+    assert "0 estimates to run" in capsys.readouterr().err  # without --force: skipped
+    bmi40.main([*base, "--tasks", stale["task_id"], "--seeds", str(stale["seed"]), "--force"])
+    assert "1 estimates to run (--force: 1 of them replace rows" in capsys.readouterr().err
+    lines = results.read_text().splitlines()
+    assert len(lines) == 6  # 4 + the stale row + the recomputed one, appended
+    rows = {bmi40.row_key(r): r for r in bmi40.read_results(results)}
+    assert len(rows) == 4
+    assert rows[bmi40.row_key(stale)]["estimate"] == first[0]["estimate"]  # ksg: deterministic
+
+
+def test_mitool_option_names_the_checkout_to_measure(tmp_path, monkeypatch, capsys):
+    import mitool
+
+    monkeypatch.setenv(bmi40.MITOOL_ENV, "")  # restored (unset) after the test
+    monkeypatch.delenv(bmi40.MITOOL_ENV)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    with pytest.raises(SystemExit, match="no mitool package there"):
+        bmi40.use_mitool(tmp_path)
+    other = tmp_path / "other"
+    (other / "mitool").mkdir(parents=True)
+    (other / "mitool" / "__init__.py").write_text("")
+    with pytest.raises(SystemExit, match="another mitool is already imported"):
+        bmi40.use_mitool(other)  # this process has imported this tree's already
+    here = Path(mitool.__file__).resolve().parent.parent
+    cache = _fake_cache(tmp_path)
+    results = tmp_path / "res.jsonl"
+    bmi40.main(["--mitool", str(here), "--cache", str(cache), "--n", "300", "--seeds", "0",
+                "-e", "gcmi", "--results", str(results)])
+    import os
+
+    assert os.environ[bmi40.MITOOL_ENV] == str(here)  # joblib's workers import the same one
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    assert len(rows) == 2 and {r["commit"] for r in rows} == {bmi40.git_commit()}
+
+
 def test_runner_never_imports_bmi():
     src = (BENCH / "bmi40.py").read_text()
     assert "import bmi\n" not in src and "from bmi." not in src and "from bmi " not in src

@@ -55,9 +55,16 @@ def _json(result) -> dict:
     return json.loads(result.stdout)
 
 
+# Long enough to learn the bars (FAST is at chance): 30 + 30 steps, 4 sub-heads. Over seeds
+# 0-9 the chosen head scored accuracy 1.0 (seed 7: 0.958) while k-means on pixels scored
+# 0.50-0.58; at 2 sub-heads 2 of 10 seeds stayed at chance, hence 4.
+TRAINED = ["--steps", "30", "--batch-size", "16", "--repeats", "2", "--subheads", "4",
+           "--overcluster", "4", "--threads", "1", "--quiet", "--seed", "0"]
+
+
 def test_json_report(runner, bars, tmp_path):
     out_csv, out_png, out_model = tmp_path / "a.csv", tmp_path / "m.png", tmp_path / "m.pt"
-    result = runner.invoke(app, ["cluster", str(bars), "--k", "2", *FAST, "--format", "json",
+    result = runner.invoke(app, ["cluster", str(bars), "--k", "2", *TRAINED, "--format", "json",
                                  "--assignments", str(out_csv), "--montage", str(out_png),
                                  "--save-model", str(out_model)])
     doc = _json(result)
@@ -69,7 +76,11 @@ def test_json_report(runner, bars, tmp_path):
     assert doc["lambda_entropy"] == 1.5 and doc["min_possible_loss"] == pytest.approx(-2 * np.log(2))
     for key in ("metrics", "baseline_kmeans"):
         assert set(doc[key]) == {"accuracy", "nmi", "ari"}
-        assert 0.5 <= doc[key]["accuracy"] <= 1.0
+    # IIC separates the bars; k-means on raw pixels (bar position dominates) is near chance.
+    # A random assignment of 24 images scores ~0.58 (0.71 at the 95th percentile).
+    accuracy, kmeans = doc["metrics"]["accuracy"], doc["baseline_kmeans"]["accuracy"]
+    assert accuracy >= 0.85 and doc["metrics"]["nmi"] >= 0.5, doc["metrics"]
+    assert accuracy >= kmeans + 0.25, (doc["metrics"], doc["baseline_kmeans"])
     assert doc["device"] == "cpu" and doc["threads"] == 1 and doc["seconds"] > 0
     assert any("skipped 1 unreadable" in w for w in doc["warnings"])
     assert "skipped 1 unreadable" in result.stderr

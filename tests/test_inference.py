@@ -51,6 +51,37 @@ def test_independent_pair_has_large_p_value():
     assert "unclipped" in res.details["permutation_scheme"]
 
 
+def test_ksg_null_is_read_on_the_unclipped_statistic():
+    """On independent data the raw KSG value scatters around 0 (observed and shuffled alike),
+    so the permutation p-value is uniform. Clipped at 0, about half the observed values and
+    half the null would tie at 0, and every such p-value would be 1 (measured: 45% of the
+    observed values are negative; uniform p-values put 1/20 at 1)."""
+    from mitool.estimators.base import PreparedData
+    from mitool.inference import knn_permutation
+
+    observed, null_means, ps = [], [], []
+    for s in range(100):
+        d = synthetic.independent(300, 1, 1, seed=1000 + s)
+        data = PreparedData(d.x, d.y, d.x_names, d.y_names, np.zeros(1, bool), np.zeros(1, bool))
+        r = knn_permutation("ksg", data, k=3, n_perm=19, seed=s)
+        observed.append(r["statistic"])
+        null_means.append(r["null_mean"])
+        ps.append(r["p_value"])
+    observed, ps = np.array(observed), np.array(ps)
+    # measured at these seeds: 46% negative, mean observed 0.0022, mean null 0.0021 (three
+    # other seed blocks: 48-53%, -0.0001-0.0058, 0.0001-0.0009); one raw value has sd 0.037,
+    # so clipped means would be ~0.015
+    assert 0.3 <= np.mean(observed < 0) <= 0.7  # clipped: 0
+    assert abs(np.mean(observed)) < 0.012 and abs(np.mean(null_means)) < 0.006
+    assert min(null_means) < 0 < max(null_means)
+    # p-values on {1/20, ..., 1}: uniform under the null
+    assert np.mean(ps <= 0.05) <= 0.12  # 100 draws at level 0.05: P(> 12) ~ 0.002
+    assert np.mean(ps == 1.0) <= 0.12  # clipped: ~0.45
+    assert 0.42 <= np.mean(ps) <= 0.6  # uniform: 0.525 +- 0.03
+    counts = np.histogram(ps, bins=[0, 0.2, 0.4, 0.6, 0.8, 1.01])[0]
+    assert counts.min() >= 8 and counts.max() <= 32  # 20 expected per fifth, sd 4
+
+
 def test_permutation_is_reproducible():
     d = synthetic.independent(500, 1, 1, seed=5)
     a = mitool.estimate(frame_of(d), "x", "y", "ksg", seed=4, inference=InferenceSpec(permutations=30))

@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -41,12 +42,25 @@ def table(tmp_path):
     ["pairs", "{t}", "--output", "{missing}/p.json"],
     ["sample", "--output", "{missing}/s.csv"],
 ])
-def test_missing_output_folder_fails_before_any_work(runner, table, tmp_path, args):
+def test_missing_output_folder_fails_before_any_work(runner, table, tmp_path, args,
+                                                    monkeypatch):
+    import mitool.data.synthetic
+    import mitool.estimation
+    import mitool.screening
+
+    started = []
+
+    def work(*a, **k):  # the commands' workers: none may start before the check
+        started.append(a)
+        raise AssertionError("work started before the output folder was checked")
+
+    monkeypatch.setattr(mitool.estimation, "estimate", work)
+    monkeypatch.setattr(mitool.screening, "pairs", work)
+    monkeypatch.setattr(mitool.data.synthetic, "sample", work)
     missing = tmp_path / "no" / "such"
     argv = [a.format(t=table, missing=missing) for a in args]
-    t0 = time.perf_counter()
     r = runner.invoke(app, argv)
-    assert time.perf_counter() - t0 < 1.0  # checked first: no training, no pairs
+    assert started == []  # checked first: no table read, no training, no pairs
     assert r.exit_code == 2, r.output
     assert f"folder '{missing}' does not exist" in r.stderr
     assert r.stdout == ""
@@ -88,8 +102,22 @@ def _undo_read_only(folder: Path, how: str | None) -> None:
         folder.chmod(0o755)
 
 
+_NO_ESTIMATION = (
+    "import sys\n"
+    "import mitool.estimation\n"
+    "def started(*a, **k):\n"
+    "    sys.stderr.write('estimation started\\n')\n"
+    "    sys.exit(99)\n"
+    "mitool.estimation.estimate = started\n"
+    "sys.argv[0] = 'mitool'\n"
+    "from mitool.cli import main\n"
+    "main()\n"
+)
+
+
 def test_read_only_folder_for_real(table, tmp_path, runner, monkeypatch):
-    """A really read-only folder: exit 2 within seconds, the path named, no temp name."""
+    """A really read-only folder: exit 2 before any estimation, the path named, no temp
+    name."""
     ro = tmp_path / "ro"
     ro.mkdir()
     how = _make_read_only(ro)
@@ -105,11 +133,13 @@ def test_read_only_folder_for_real(table, tmp_path, runner, monkeypatch):
                                     "-o", str(ro / "r.json")])
             code, err = r.exit_code, r.stderr
         else:
-            t0 = time.perf_counter()
-            proc = subprocess.run([*mitool_cmd(), "estimate", str(table), "--x", "x", "--y",
-                                   "y", "-o", str(ro / "r.json")], capture_output=True, env=env())
+            # the real entry point, with estimation replaced by an exit that says it ran:
+            # the permission must be refused before any of it
+            proc = subprocess.run([sys.executable, "-c", _NO_ESTIMATION, "estimate",
+                                   str(table), "--x", "x", "--y", "y", "-o", str(ro / "r.json")],
+                                  capture_output=True, env=env())
             code, err = proc.returncode, proc.stderr.decode()
-            assert time.perf_counter() - t0 < 10  # interpreter start-up included
+            assert "estimation started" not in err
         assert code == 2, err
         assert f"cannot write --output '{ro / 'r.json'}': no write permission" in err
         assert ".r.json." not in err  # never the temp file's name

@@ -597,9 +597,13 @@ def resolve_estimators(spec: str) -> tuple[list[str], list[str]]:
 
 def uses_neural_config(name: str) -> bool:
     """k-NN estimators ignore NeuralConfig; any other name (neural, or added later) may use it."""
-    from mitool.estimators import KNN
+    try:
+        from mitool.estimators.registry import family
+    except ImportError:  # a --mitool checkout from before the registry
+        from mitool.estimators import KNN
 
-    return name not in KNN
+        return name not in KNN
+    return name not in family("k-NN")
 
 
 def use_mitool(src: Path) -> None:

@@ -108,7 +108,7 @@ def coverage_section(args) -> None:
 
 
 def neural_section(args) -> None:
-    from mitool.estimators import HEADLINE
+    from mitool.estimators.registry import HEADLINE
 
     cfg = NeuralConfig()
     print(f"\n## Headline neural estimator ({HEADLINE}), {args.neural_seeds} seeds, N = 2000\n")

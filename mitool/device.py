@@ -9,8 +9,6 @@ from mitool.errors import UsageError
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-DEVICE_CHOICES = ("auto", "cpu", "cuda")
-
 
 def resolve_device(name: str = "auto") -> "torch.device":
     """Map ``auto|cpu|cuda[:N]`` to a torch.device; asking for CUDA without one is a usage error."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 
-from mitool.cli.output import PlainProgress, _fmt_seconds
+from mitool.cli.output import PlainProgress
+from mitool.durations import format_duration
 
 
 def test_short_work_prints_nothing():
@@ -35,11 +36,12 @@ def test_unknown_total_and_new_stage():
     p(3, 0, {"stage": "reading"})
     p(1, 5, {"stage": "permutations"})
     lines = out.getvalue().splitlines()
-    assert lines[0] == "reading: 3 elapsed 0s"
+    assert lines[0] == "reading: 3 elapsed 0 s"
     assert lines[1].startswith("permutations: 1/5 (20%)")
 
 
-def test_seconds_format():
-    assert _fmt_seconds(5.4) == "5s"
-    assert _fmt_seconds(125) == "2m05s"
-    assert _fmt_seconds(7300) == "2h01m"
+def test_progress_lines_write_durations_as_plans_do():
+    """One duration style in every message (progress, plans, tables)."""
+    assert format_duration(5.4) == "5 s"
+    assert format_duration(125) == "2 min 05 s"
+    assert format_duration(7300) == "2 h 01 min"

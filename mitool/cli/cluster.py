@@ -203,7 +203,7 @@ def _render_table(result: Any) -> None:
 
     from rich.table import Table
 
-    from mitool.cluster.budget import format_duration
+    from mitool.durations import format_duration
 
     console = cli_output.stdout_console()
     title = (f"IIC clustering: {result.n_images} images"

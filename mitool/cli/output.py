@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from mitool.durations import format_duration
 from mitool.errors import MitoolError
 
 if TYPE_CHECKING:  # pragma: no cover - numpy-free at CLI start-up
@@ -259,15 +260,6 @@ def _interval() -> float:
         return PROGRESS_INTERVAL
 
 
-def _fmt_seconds(s: float) -> str:
-    s = max(0, int(round(s)))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{s % 3600 // 60:02d}m"
-
-
 def _info(fields: dict) -> str:
     return " ".join(
         f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
@@ -318,9 +310,9 @@ class PlainProgress:
         elapsed = now - self._stage_start
         parts = [f"{stage}:"]
         parts.append(f"{done}/{total} ({100.0 * done / total:.0f}%)" if total > 0 else str(done))
-        parts.append(f"elapsed {_fmt_seconds(elapsed)}")
+        parts.append(f"elapsed {format_duration(elapsed)}")
         if total > 0 and 0 < done < total and elapsed > 0:
-            parts.append(f"ETA {_fmt_seconds(elapsed / done * (total - done))}")
+            parts.append(f"ETA {format_duration(elapsed / done * (total - done))}")
         info = _info(fields)
         if info:
             parts.append(info)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mitool.durations import format_duration
+
 # Main-head steps for BASE_IMAGES images, and how the count grows with more images (steps are
 # counted per head: the over-clustering head gets as many). Chosen in docs/benchmarks.md.
 BASE_STEPS = 700
@@ -123,13 +125,3 @@ class TrainPlan:
         return (f"training {heads} steps{sample} at {self.image_size} px: about "
                 f"{format_duration(self.expected_seconds)} ({self.seconds_per_step * 1000:.0f} ms "
                 f"per step on {on})")
-
-
-def format_duration(seconds: float) -> str:
-    """'45 s', '3 min 20 s', '1 h 05 min'."""
-    s = max(0, int(round(seconds)))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s // 3600} h {s % 3600 // 60:02d} min"

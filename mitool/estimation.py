@@ -192,7 +192,7 @@ def estimate(
         for c in cols:
             if c not in xs and c not in ys:
                 raise UsageError(f"{{param}} '{c}' is not one of the selected --x/--y columns",
-                                 parameter=param)
+                                 parameter=param, function="TableOptions")
     prepared: Prepared = prepare(loaded.frame, xs, ys, disc, cont, max_rows=table.max_rows,
                                  seed=seed, decimal=loaded.decimal, thousands=loaded.thousands)
     data_ = prepared.data

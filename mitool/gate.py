@@ -37,15 +37,18 @@ class GateSpec:
 
     def validate(self) -> None:
         if self.on not in ("estimate", "ci"):
-            raise UsageError(f"--gate-on must be 'estimate' or 'ci', not '{self.on}'")
+            raise UsageError(f"{{param}} must be 'estimate' or 'ci', not '{self.on}'",
+                             parameter="on", function="GateSpec")
         if self.fail_if_independent is not None and not 0 < self.fail_if_independent < 1:
-            raise UsageError("--fail-if-independent takes a significance level in (0, 1), e.g. 0.05")
+            raise UsageError("{param} takes a significance level in (0, 1), e.g. 0.05",
+                             parameter="fail_if_independent", function="GateSpec")
         if (
             self.fail_below is not None
             and self.fail_above is not None
             and self.fail_below > self.fail_above
         ):
-            raise UsageError("--fail-below is larger than --fail-above: no value could pass")
+            raise UsageError("{param} is larger than --fail-above: no value could pass",
+                             parameter="fail_below", function="GateSpec")
 
 
 def evaluate_gate(spec: GateSpec, report: dict[str, Any]) -> dict[str, Any]:

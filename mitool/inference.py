@@ -109,7 +109,8 @@ def knn_subsample_ci(
     if n_boot < 2:
         from mitool.errors import UsageError
 
-        raise UsageError("--bootstrap needs at least 2 subsamples (200 is a good default)")
+        raise UsageError("{param} needs at least 2 subsamples (200 is a good default)",
+                         parameter="bootstrap", function="InferenceSpec")
     stat = _statistic(name, k, transform)
     n = data.n
     m = max(k + 2, n // 2)
@@ -237,7 +238,7 @@ class InferenceSpec:
             val = getattr(self, name)
             if not isinstance(val, int) or isinstance(val, bool) or val < 0:
                 raise UsageError(f"{{param}} must be a non-negative integer, got {val}",
-                                 parameter=name)
+                                 parameter=name, function="InferenceSpec")
 
 
 def attach_inference(result: EstimatorResult, data: PreparedData, opts: RunOptions,

@@ -331,7 +331,8 @@ def _run_ray(chunks, values, numeric, cols, settings, jobs, address, tick) -> No
     try:
         import ray
     except ImportError:
-        raise UsageError("--backend ray needs Ray: pip install 'mitool[distributed-ray]'") from None
+        raise UsageError("{param} ray needs Ray: pip install 'mitool[distributed-ray]'",
+                         parameter="backend", function="Parallel") from None
     started = not ray.is_initialized()
     if started:
         kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
@@ -377,7 +378,8 @@ def _check_reachable(address: str, what: str, timeout: float = 5.0) -> None:
         with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout):
             pass
     except ValueError:
-        raise UsageError(f"--address '{address}' is not host:port") from None
+        raise UsageError(f"{{param}} '{address}' is not host:port",
+                         parameter="address", function="Parallel") from None
     except OSError as exc:
         raise UsageError(f"cannot connect to {what} at '{address}': "
                          f"{exc.strerror or exc} (is it running?)") from None
@@ -435,10 +437,10 @@ class Parallel:
     def validate(self) -> None:
         if self.backend not in BACKENDS:
             raise UsageError(f"{{param}} '{self.backend}' is not a backend; choose one of: "
-                             f"{', '.join(BACKENDS)}", parameter="backend")
+                             f"{', '.join(BACKENDS)}", function="Parallel", parameter="backend")
         if not isinstance(self.jobs, int) or self.jobs == 0 or self.jobs < -1:
             raise UsageError("{param} must be a positive number, or -1 for all cores",
-                             parameter="jobs")
+                             function="Parallel", parameter="jobs")
 
 
 @names_parameters("pairs")
@@ -518,14 +520,15 @@ def pairs(
         raise UsageError(f"--prescreen {prescreen} is the --estimator itself: --refine re-scores "
                          "the top pairs of a cheaper estimator with a better one")
     if prescreen is not None and refine is None:
-        raise UsageError("--prescreen needs --refine N (how many top pairs to re-score)")
+        raise UsageError("{param} needs --refine N (how many top pairs to re-score)",
+                         parameter="prescreen")
     check_unit(unit)
     workers = (os.cpu_count() or 1) if jobs == -1 else jobs
 
     col_specs = split_specs(columns) or ["*"]
     tgt = split_specs(target)
     if len(tgt) > 1:
-        raise UsageError("--target takes one column")
+        raise UsageError("{param} takes one column", parameter="target")
     disc, cont = table.discrete_columns, table.continuous_columns
     max_rows = table.max_rows
     loaded = load_frame(data, col_specs, tgt or col_specs, table.input_format, set(cont),
@@ -537,13 +540,13 @@ def pairs(
         for c in given:
             if c not in names:
                 raise UsageError(f"{{param}} '{c}' is not one of the selected columns",
-                                 parameter=param)
+                                 parameter=param, function="TableOptions")
     if len(frame) == 0:
         raise InputError("the table has a header but no data rows")
     if max_rows is not None:
         if not isinstance(max_rows, int) or max_rows < 1:
             raise UsageError(f"{{param}} must be a positive integer, got {max_rows}",
-                             parameter="max_rows")
+                             function="TableOptions", parameter="max_rows")
         if len(frame) > max_rows:
             frame = frame.sample(n=max_rows, random_state=seed).reset_index(drop=True)
 

@@ -94,10 +94,11 @@ def test_missing_folder_and_bad_options(tmp_path):
     _write(tmp_path / "a.png")
     with pytest.raises(InputError, match="not a folder"):
         load_folder(tmp_path / "a.png")
-    with pytest.raises(UsageError, match="--channels"):
+    with pytest.raises(UsageError, match=r"ImageOptions\(channels=\.\.\.\) must be 1 or 3"):
         load_folder(tmp_path, channels=2)
-    with pytest.raises(UsageError, match="--image-size"):
+    with pytest.raises(UsageError, match=r"ImageOptions\(image_size=\.\.\.\)") as err:
         load_folder(tmp_path, image_size=1)
+    assert err.value.for_flag("--image-size").startswith("--image-size must be between")
 
 
 def test_images_stay_uint8_one_byte_per_pixel(tmp_path):

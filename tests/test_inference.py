@@ -101,7 +101,7 @@ def test_subsampling_interval_contains_truth(dim, seed):
 
 def test_bad_counts_rejected():
     d = synthetic.gaussian(100, 1, 1, mi=0.5)
-    with pytest.raises(UsageError, match=r"estimate\(permutations=\.\.\.\) must be"):
+    with pytest.raises(UsageError, match=r"InferenceSpec\(permutations=\.\.\.\) must be"):
         mitool.estimate(frame_of(d), "x", "y", "ksg", inference=InferenceSpec(permutations=-1))
 
 

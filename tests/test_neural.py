@@ -14,7 +14,6 @@ from mitool.estimators.config import NeuralConfig
 from mitool.estimators.neural import (
     estimate_neural,
     parse_hidden,
-    validate_config,
 )
 
 HEADLINE = "smile"  # auto's neural component (mitool/estimators/auto.py)
@@ -151,7 +150,7 @@ def test_parse_hidden():
 ])
 def test_bad_settings_raise_usage_error(kwargs):
     with pytest.raises(UsageError):
-        validate_config(NeuralConfig(**kwargs), 1000)
+        NeuralConfig(**kwargs).validate(1000)
 
 
 def test_unknown_estimator_and_tiny_data():
@@ -159,7 +158,7 @@ def test_unknown_estimator_and_tiny_data():
     with pytest.raises(UsageError):
         estimate_neural("tuba", prepared(s), NeuralConfig(), seed=0)
     with pytest.raises(UsageError):
-        validate_config(NeuralConfig(), 10)
+        NeuralConfig().validate(10)
 
 
 def test_concat_infonce_ceiling_is_negatives_plus_one():
@@ -216,3 +215,13 @@ def test_readout_memory_stays_at_the_live_data():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert float(out.stdout.strip()) < 150, out.stdout
+
+
+def test_the_settings_name_what_the_networks_build():
+    """NeuralConfig's choices (checked before any work) are the ones the critics build."""
+    from mitool.estimators import config
+    from mitool.estimators.neural.critics import ACTIVATIONS
+
+    assert tuple(ACTIVATIONS) == config.ACTIVATION_NAMES
+    with pytest.raises(UsageError, match=r"neural\(steps=\.\.\.\)|steps"):
+        NeuralConfig(steps=0).validate(1000)

@@ -42,7 +42,7 @@ def _threads(threads: int | None, dev):
 
     if threads is not None:
         if threads < 1:
-            raise UsageError(f"--threads must be at least 1, got {threads}")
+            raise UsageError(f"{{param}} must be at least 1, got {threads}", parameter="threads")
         return threads, None
     if dev.type != "cpu":
         return None, None
@@ -168,9 +168,10 @@ def cluster(
     over = 5 * k if hd.overcluster is None else hd.overcluster
     if over < 0 or over == 1:
         raise UsageError(f"{{param}} must be 0 (off) or at least 2, got {over}",
-                         parameter="overcluster")
+                         function="HeadOptions", parameter="overcluster")
     if hd.head is not None and hd.head not in ("flat", "pool"):
-        raise UsageError(f"{{param}} must be flat or pool, got '{hd.head}'", parameter="head")
+        raise UsageError(f"{{param}} must be flat or pool, got '{hd.head}'",
+                         function="HeadOptions", parameter="head")
     aug = cfg.augment
     start = time.perf_counter()
     dev = resolve_device(device)
@@ -359,25 +360,31 @@ def _augment_dict(aug: AugmentConfig) -> dict[str, Any]:
     return {f: getattr(aug, f) for f in aug.__dataclass_fields__}
 
 
+# which config object holds each checked setting (how a Python caller wrote it)
+OWNER = {"subheads": "HeadOptions", "steps": "TrainConfig", "epochs": "TrainConfig",
+         "batch_size": "TrainConfig", "repeats": "TrainConfig", "max_images": "ImageOptions"}
+
+
 def _check_settings(cfg: TrainConfig, img: ImageOptions, hd: HeadOptions, k: int) -> None:
     if k < 2:
-        raise UsageError(f"{{param}} must be at least 2, got {k}", parameter="k")
+        raise UsageError(f"{{param}} must be at least 2, got {k}", function="cluster", parameter="k")
     if cfg.steps is not None and cfg.epochs is not None:
         raise UsageError("give --steps or --epochs, not both")
     for name, value in (("subheads", hd.subheads), ("steps", cfg.steps),
                         ("epochs", cfg.epochs), ("batch_size", cfg.batch_size),
                         ("repeats", cfg.repeats), ("max_images", img.max_images)):
         if value is not None and value < 1:
-            raise UsageError(f"{{param}} must be at least 1, got {value}", parameter=name)
+            raise UsageError(f"{{param}} must be at least 1, got {value}", parameter=name,
+                             function=OWNER[name])
     if img.max_images is not None and img.max_images < k:
         raise UsageError(f"{{param}} {img.max_images} is smaller than --k {k}",
-                         parameter="max_images")
+                         function="ImageOptions", parameter="max_images")
     if not cfg.lr > 0:
-        raise UsageError(f"{{param}} must be positive, got {cfg.lr}", parameter="lr")
+        raise UsageError(f"{{param}} must be positive, got {cfg.lr}", function="TrainConfig", parameter="lr")
     if not cfg.lambda_entropy > 0.5:  # at or below 1/2 one single cluster is optimal (loss.py)
         raise UsageError(f"{{param}} must be above 0.5, got {cfg.lambda_entropy} (at or "
                          "below 0.5 the loss is lowest with every image in one cluster)",
-                         parameter="lambda_entropy")
+                         function="TrainConfig", parameter="lambda_entropy")
 
 
 def _skip_warnings(data: ImageSet) -> list[str]:

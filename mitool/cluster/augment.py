@@ -56,17 +56,17 @@ def augment_config(base: AugmentConfig | None = None, *, flip: bool | None = Non
     if translate is not None:
         if not 0 <= translate <= 0.5:
             raise UsageError(f"{{param}} must be between 0 and 0.5, got {translate}",
-                             parameter="translate")
+                             function="augment_config", parameter="translate")
         changes["translate"] = translate
     if zoom is not None:
         if not 0 <= zoom < 1:
             raise UsageError(f"{{param}} must be at least 0 and below 1, got {zoom}",
-                             parameter="zoom")
+                             function="augment_config", parameter="zoom")
         changes["scale"] = (1 - zoom, 1 + zoom)
     if rotation is not None:
         if not 0 <= rotation <= 180:
             raise UsageError(f"{{param}} must be between 0 and 180 degrees, got {rotation}",
-                             parameter="rotation")
+                             function="augment_config", parameter="rotation")
         changes["rotation"] = rotation
     if colour is not None:
         changes["colour"] = colour

@@ -259,11 +259,14 @@ def load_folder(
     if not root.is_dir():
         raise InputError(f"'{root}' is not a folder; point mitool cluster at a folder of images")
     if channels is not None and channels not in (1, 3):
-        raise UsageError(f"--channels must be 1 or 3, got {channels}")
+        raise UsageError(f"{{param}} must be 1 or 3, got {channels}",
+                         parameter="channels", function="ImageOptions")
     if framing not in FRAMINGS:
-        raise UsageError(f"--framing must be one of {', '.join(FRAMINGS)}, got '{framing}'")
+        raise UsageError(f"{{param}} must be one of {', '.join(FRAMINGS)}, got '{framing}'",
+                         parameter="framing", function="ImageOptions")
     if image_size is not None and not MIN_SIZE <= image_size <= 512:
-        raise UsageError(f"--image-size must be between {MIN_SIZE} and 512, got {image_size}")
+        raise UsageError(f"{{param}} must be between {MIN_SIZE} and 512, got {image_size}",
+                         parameter="image_size", function="ImageOptions")
 
     if not any(root.iterdir()):
         raise InputError(f"folder '{root}' is empty")

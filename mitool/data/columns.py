@@ -144,7 +144,7 @@ def prepare(
     if max_rows is not None:
         if max_rows < 1:
             raise UsageError(f"{{param}} must be a positive integer, got {max_rows}",
-                             parameter="max_rows")
+                             function="TableOptions", parameter="max_rows")
         if len(rows) > max_rows:
             rng = np.random.default_rng(seed)
             rows = np.sort(rng.choice(rows, size=max_rows, replace=False))

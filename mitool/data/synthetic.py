@@ -291,7 +291,8 @@ def sample(
         parts = ([p.strip() for p in transform.split(",")] if isinstance(transform, str)
                  else list(transform))
         if len(parts) != 2:
-            raise UsageError("--transform takes two maps, 'XMAP,YMAP' (e.g. cube,exp)")
+            raise UsageError("{param} takes two maps, 'XMAP,YMAP' (e.g. cube,exp)",
+                             parameter="transform")
         d = transformed(d, *parts)
     return d
 

@@ -47,9 +47,11 @@ class CsvOptions:
                 raise UsageError(f"{name} takes one character, got {value!r} "
                                  "(write a tab as $'\\t' in the shell)")
         if self.decimal is not None and self.decimal == self.thousands:
-            raise UsageError("--decimal and --thousands cannot be the same character")
+            raise UsageError("{param} and --thousands cannot be the same character",
+                             parameter="decimal", function="CsvOptions")
         if self.sep is not None and self.sep in (self.decimal, self.thousands):
-            raise UsageError(f"--sep {self.sep!r} cannot also be the decimal or thousands mark")
+            raise UsageError(f"{{param}} {self.sep!r} cannot also be the decimal or thousands mark",
+                             parameter="sep", function="CsvOptions")
 
 
 @dataclass

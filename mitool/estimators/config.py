@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+CRITICS = ("concat", "separable")  # statistics networks (neural.critics builds them)
+ACTIVATION_NAMES = ("relu", "elu", "gelu", "tanh")
+NEURAL_TRANSFORMS = ("standardize", "copula", "asinh", "copula+asinh")  # per column: MI kept
+READOUTS = ("dv", "nwj")  # KL bounds that read MI out of a JSD-trained critic
 CROSSFIT_MAX_ROWS = 100_000  # from here on, the default is one split (folds=None)
 
 
@@ -56,6 +60,93 @@ class NeuralConfig:
     device: str = "auto"  # auto | cpu | cuda
     threads: int | None = None  # torch CPU threads; None = mitool's choice
 
+    def validate(self, n_rows: int) -> None:
+        """Raise UsageError, with the fix in the message, for settings that cannot work on
+        ``n_rows`` rows (before any training)."""
+        import math
+
+        from mitool.errors import UsageError
+        from mitool.estimators.neural.splits import MIN_ROWS, MIN_VALIDATION, split_sizes
+
+        hidden = _parse_hidden(self.hidden) if isinstance(self.hidden, str) else self.hidden
+        if not hidden or any(int(h) <= 0 for h in hidden):
+            raise UsageError(f"hidden sizes must be positive integers, got {self.hidden!r}",
+                             function="NeuralConfig", parameter="hidden")
+        if self.critic not in CRITICS + ("auto",):
+            raise UsageError(
+                f"unknown critic {self.critic!r}; choose one of: auto, {', '.join(CRITICS)}"
+            )
+        if self.activation not in ACTIVATION_NAMES:
+            raise UsageError(
+                f"unknown activation {self.activation!r}; choose one of: {', '.join(ACTIVATION_NAMES)}"
+            )
+        if self.readout not in READOUTS:
+            raise UsageError(f"unknown readout {self.readout!r}; choose one of: dv, nwj")
+        if self.transform not in NEURAL_TRANSFORMS:
+            raise UsageError(
+                f"unknown transform {self.transform!r}; choose one of: {', '.join(NEURAL_TRANSFORMS)}"
+            )
+        if self.epochs is None and self.steps <= 0:
+            raise UsageError(f"{{param}} must be a positive integer, got {self.steps}",
+                                 function="NeuralConfig", parameter="steps")
+        if self.epochs is not None and not (self.epochs > 0 and math.isfinite(self.epochs)):
+            raise UsageError(f"{{param}} must be positive, got {self.epochs}",
+                                 function="NeuralConfig", parameter="epochs")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise UsageError(f"{{param}} must be a positive number, got {self.lr}",
+                                 function="NeuralConfig", parameter="lr")
+        if self.folds is not None and (not isinstance(self.folds, int) or self.folds < 1
+                                         or self.folds > 20):
+            raise UsageError(f"{{param}} must be an integer from 1 (one split) to 20, got "
+                             f"{self.folds}", function="NeuralConfig", parameter="folds")
+        if not (0.0 < self.train_fraction <= 1.0):
+            raise UsageError(f"train_fraction must be in (0, 1], got {self.train_fraction}")
+        if not (0.0 < self.holdout < 1.0):
+            raise UsageError(f"{{param}} must be a fraction strictly between 0 and 1, got "
+                             f"{self.holdout}", function="NeuralConfig", parameter="holdout")
+        if not (0.0 <= self.validation < 1.0):
+            raise UsageError(f"validation fraction must be in [0, 1), got {self.validation}")
+        if self.eval_every <= 0:
+            raise UsageError(f"{{param}} must be a positive integer, got {self.eval_every}",
+                                 function="NeuralConfig", parameter="eval_every")
+        if self.patience < 0:
+            raise UsageError(f"{{param}} must be 0 (no early stopping) or more, got "
+                             f"{self.patience}", function="NeuralConfig", parameter="patience")
+        if not (0.0 < self.ema_rate <= 1.0):
+            raise UsageError(f"{{param}} must be in (0, 1], got {self.ema_rate}",
+                                 function="NeuralConfig", parameter="ema_rate")
+        if not self.smile_clip > 0:
+            raise UsageError(f"smile clip must be positive, got {self.smile_clip}")
+        if self.embed_dim <= 0:
+            raise UsageError(f"embedding size must be positive, got {self.embed_dim}")
+        if n_rows < MIN_ROWS:
+            raise UsageError(f"neural estimators need at least {MIN_ROWS} rows, got {n_rows}")
+        sp = split_sizes(self, n_rows)
+        if self.validation > 0 and sp.n_val < MIN_VALIDATION:
+            raise UsageError(
+                f"{n_rows} rows with --holdout {self.holdout} leave {sp.n_train + sp.n_val} rows "
+                f"to fit the critic, of which {sp.n_val} validation rows for early stopping; at "
+                f"least {MIN_VALIDATION} validation rows are needed: lower --holdout or use more "
+                "rows (held-out rows are never used to choose when to stop)"
+            )
+        if sp.n_heldout < 2 or sp.n_train < 2:
+            raise UsageError(
+                f"--holdout {self.holdout} leaves {sp.n_train} training and {sp.n_heldout} "
+                f"held-out rows of {n_rows}; both need at least 2"
+            )
+        if self.batch_size is not None:
+            if self.batch_size <= 0:
+                raise UsageError(f"{{param}} must be a positive integer, got {self.batch_size}",
+                                 function="NeuralConfig", parameter="batch_size")
+            if self.batch_size > sp.n_train:
+                raise UsageError(
+                    f"--batch-size {self.batch_size} is larger than the {sp.n_train} training "
+                    f"rows ({n_rows} rows, holdout {self.holdout}); use --batch-size "
+                    f"{sp.n_train} or less"
+                )
+        elif sp.n_train < 2:
+            raise UsageError("too few training rows for a batch")
+
 
 KNN_TRANSFORMS = ("standardize", "copula")
 
@@ -80,10 +171,16 @@ class KnnConfig:
 
         if not isinstance(self.k, int) or isinstance(self.k, bool) or self.k < 1:
             raise UsageError(f"{{param}} must be a positive integer, got {self.k}",
-                             parameter="k")
+                             function="KnnConfig", parameter="k")
         if self.transform is not None and self.transform not in KNN_TRANSFORMS:
             raise UsageError(f"unknown transform '{self.transform}'; choose standardize or "
-                             "copula", parameter="transform")
+                             "copula", function="KnnConfig", parameter="transform")
         if self.search not in METHODS:
             raise UsageError(f"unknown neighbour search '{self.search}'; choose from "
-                             f"{', '.join(METHODS)}", parameter="neighbours")
+                             f"{', '.join(METHODS)}", function="KnnConfig", parameter="neighbours")
+
+
+def _parse_hidden(text: str) -> tuple[int, ...]:
+    from mitool.estimators.neural.settings import parse_hidden
+
+    return parse_hidden(text)

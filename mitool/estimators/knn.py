@@ -83,7 +83,8 @@ def _strict_counts(points: np.ndarray, radii: np.ndarray, search: str = "kdtree"
 
 def _check_k(k: int, n: int) -> None:
     if k < 1:
-        raise UsageError(f"--k must be a positive integer, got {k}")
+        raise UsageError(f"{{param}} must be a positive integer, got {k}",
+                         parameter="k", function="KnnConfig")
     if n < k + 1:
         raise UsageError(f"KSG needs more rows than k: got {n} rows with k={k}; lower --k")
 

@@ -7,6 +7,6 @@ per-bound objectives), ``readouts`` (per-row statistics and every bound read fro
 networks and their input encoding) and ``settings`` (checks and resolved choices).
 """
 
-from mitool.estimators.neural.engine import estimate_neural, parse_hidden, validate_config
+from mitool.estimators.neural.engine import estimate_neural, parse_hidden
 
-__all__ = ["estimate_neural", "parse_hidden", "validate_config"]
+__all__ = ["estimate_neural", "parse_hidden"]

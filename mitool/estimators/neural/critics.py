@@ -14,9 +14,7 @@ import torch
 import torch.nn as nn
 from scipy.special import ndtri
 
-CRITICS = ("concat", "separable")
 ACTIVATIONS = {"relu": nn.ReLU, "elu": nn.ELU, "gelu": nn.GELU, "tanh": nn.Tanh}
-TRANSFORMS = ("standardize", "copula", "asinh", "copula+asinh")
 
 
 @dataclass

@@ -37,7 +37,6 @@ from mitool.estimators.neural.settings import (
     choose_threads,
     parse_hidden,
     resolve_critic,
-    validate_config,
 )
 from mitool.estimators.neural.splits import RowSplit, effective_batch, fold_splits
 from mitool.estimators.neural.training import TrainingRun, train_critic
@@ -128,11 +127,12 @@ def estimate_neural(
             f"unknown neural estimator {name!r}; choose from: {', '.join(BOUND_NAMES)}"
         )
     config = config or NeuralConfig()
-    validate_config(config, data.n)
+    config.validate(data.n)
     bound_heap()  # big readouts must not leave the heap fragmented at GBs
     config = dataclasses.replace(config, folds=resolve_folds(config.folds, data.n))
     if permutations < 0:
-        raise UsageError(f"--permutations must be 0 or more, got {permutations}")
+        raise UsageError(f"{{param}} must be 0 or more, got {permutations}",
+                         parameter="permutations", function="InferenceSpec")
     hidden = parse_hidden(config.hidden) if isinstance(config.hidden, str) else tuple(
         int(h) for h in config.hidden)
     device = resolve_device(config.device)

@@ -10,7 +10,6 @@ import torch
 
 from mitool.estimators.config import NeuralConfig
 
-READOUTS = ("dv", "nwj")
 EVAL_BLOCK = 4096  # rows per block: marginal pairs are drawn inside a block
 SPREAD_GROUPS = 10  # held-out rows are cut into this many groups for the standard error
 PAIRS_PER_PASS = 1 << 15  # concat critic: scored pairs per forward pass (bounds memory)

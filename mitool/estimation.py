@@ -186,7 +186,8 @@ def estimate(
     if not y_specs:
         raise UsageError("no Y columns given ({param})", parameter="y")
     disc, cont = table.discrete_columns, table.continuous_columns
-    loaded = load_frame(data, x_specs, y_specs, table.input_format, set(cont), table.csv)
+    loaded = load_frame(data, x_specs, y_specs, table.input_format, set(cont), table.csv,
+                        numbers_without_pandas=frozenset(disc))
     xs, ys = loaded.x, loaded.y
     for param, cols in (("discrete", disc), ("continuous", cont)):
         for c in cols:

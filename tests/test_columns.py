@@ -123,3 +123,21 @@ def test_bits_and_json_never_nan(frame):
     assert r.result("ksg").details["mi_raw"] == pytest.approx(
         nats.result("ksg").details["mi_raw"] / np.log(2))
     assert doc["unit"] == "bits" and doc["schema_version"] == 3
+
+
+def test_numbers_read_without_pandas_give_the_same_report(tmp_path):
+    """A file of numbers skips pandas (data.loading.NumberColumns): same rows, kinds,
+    warnings and MI as the DataFrame of the same values."""
+    rng = np.random.default_rng(3)
+    n = 400
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.integers(0, 6, size=n)})
+    frame["c"] = frame["a"] + rng.normal(size=n)
+    frame.loc[[3, 50, 77], "a"] = np.nan
+    path = tmp_path / "n.csv"
+    frame.to_csv(path, index=False)
+    got = mitool.estimate(path, "a,b", "c", "ksg").to_dict()
+    want = mitool.estimate(frame, "a,b", "c", "ksg").to_dict()
+    for key in ("mi", "columns", "warnings", "discrete"):
+        assert got[key] == want[key], key
+    assert got["input"]["n_dropped"] == 3 and got["input"]["n_used"] == n - 3
+    assert any("only 6 distinct integer values" in w for w in got["warnings"])

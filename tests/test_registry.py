@@ -199,7 +199,8 @@ def test_the_estimator_help_reads_the_registry():
 
 
 def test_ksg_alone_imports_neither_torch_nor_scipy_stats(tmp_path):
-    """-e ksg on a CSV: the registry imports only ksg's module (no gcmi, no neural engine)."""
+    """-e ksg on a CSV of numbers: the registry imports only ksg's module (no gcmi, no
+    neural engine), and the numbers come straight from Arrow (no pandas)."""
     import subprocess
 
     path = tmp_path / "g.csv"
@@ -211,7 +212,8 @@ def test_ksg_alone_imports_neither_torch_nor_scipy_stats(tmp_path):
         r = CliRunner().invoke(app, ["estimate", {str(path)!r}, "--x", "x", "--y", "y",
                                      "-e", "ksg", "-f", "json", "-q"])
         assert r.exit_code == 0, r.output
-        print(sorted(m for m in ("torch", "scipy.stats", "sklearn") if m in sys.modules))
+        print(sorted(m for m in ("torch", "scipy.stats", "sklearn", "pandas")
+                     if m in sys.modules))
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)

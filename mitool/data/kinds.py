@@ -172,6 +172,36 @@ def _codes(s) -> np.ndarray:
     return arr
 
 
+def _check_finite(values: np.ndarray, name: str) -> None:
+    inf = np.isinf(values)
+    if inf.any():
+        raise InputError(
+            f"column '{name}' holds {int(inf.sum())} infinite value(s) (first at data row "
+            f"{int(np.flatnonzero(inf)[0]) + 1}); remove or cap them before estimating"
+        )
+
+
+def classify_numbers(values: np.ndarray, name: str, declared: str | None = None) -> TypedColumn:
+    """A column of numbers (float64, NaN missing) not declared discrete: continuous, with a
+    hint when it has so few distinct values that it may be a code."""
+    _check_finite(values, name)
+    reason = "declared --continuous" if declared == "continuous" else "numeric"
+    warnings: list[str] = []
+    missing = int(np.isnan(values).sum())
+    col = TypedColumn(values.astype(np.float64, copy=False), ColumnKind(
+        name, "continuous", "numeric", reason, missing, 0, None, []), warnings=warnings)
+    if declared is None:
+        distinct = np.unique(values[~np.isnan(values)])
+        if 1 < distinct.size <= FEW_VALUES:
+            integer = bool(np.all(distinct == np.round(distinct)))
+            what = "integer values" if integer else "values"
+            warnings.append(
+                f"column '{name}' is numeric with only {distinct.size} distinct {what} and "
+                f"is treated as continuous; pass --discrete {name} if it is a category"
+            )
+    return col
+
+
 def classify(
     s,
     name: str,
@@ -179,10 +209,15 @@ def classify(
     decimal: str = ".",
     thousands: str | None = None,
 ) -> TypedColumn:
-    """Decide the kind of one column (a pandas Series) and convert it to float64.
+    """Decide the kind of one column (a pandas Series, or a float64 array of numbers read
+    straight from Arrow) and convert it to float64.
 
     ``declared``: "discrete" or "continuous" (the user's ``--discrete``/``--continuous``).
     """
+    if isinstance(s, np.ndarray):  # numbers without pandas (``data.loading.NumberColumns``)
+        if declared == "discrete":
+            raise ValueError("a declared discrete column is read through pandas")
+        return classify_numbers(s, name, declared)
     import pandas as pd
 
     api = pd.api.types
@@ -225,26 +260,10 @@ def classify(
             return disc("category", "categorical column")
     if api.is_numeric_dtype(s):
         values = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        inf = np.isinf(values)
-        if inf.any():
-            raise InputError(
-                f"column '{name}' holds {int(inf.sum())} infinite value(s) (first at data row "
-                f"{int(np.flatnonzero(inf)[0]) + 1}); remove or cap them before estimating"
-            )
         if declared == "discrete":
+            _check_finite(values, name)
             return disc("numeric", "declared --discrete", numeric=values)
-        reason = "declared --continuous" if declared == "continuous" else "numeric"
-        col = cont(values, "numeric", reason)
-        if declared is None:
-            distinct = pd.unique(values[~np.isnan(values)])
-            if 1 < distinct.size <= FEW_VALUES:
-                integer = bool(np.all(distinct == np.round(distinct)))
-                what = "integer values" if integer else "values"
-                warnings.append(
-                    f"column '{name}' is numeric with only {distinct.size} distinct {what} and "
-                    f"is treated as continuous; pass --discrete {name} if it is a category"
-                )
-        return col
+        return classify_numbers(values, name, declared)
     # -- text (object or string dtype)
     as_num = _text_as_numbers(s, name, decimal, thousands)
     if declared == "continuous":

@@ -169,3 +169,16 @@ def test_the_import_graph_has_no_circle():
 def test_the_circle_check_can_fail():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_the_entry_points_take_config_objects():
+    """mitool.estimate has at most 12 parameters: settings travel as the config objects that
+    own them (TableOptions, KnnConfig, NeuralConfig, InferenceSpec, GateSpec)."""
+    import inspect
+
+    import mitool
+    import mitool.cluster
+
+    assert len(inspect.signature(mitool.estimate).parameters) <= 12
+    assert len(inspect.signature(mitool.pairs).parameters) <= 14
+    assert len(inspect.signature(mitool.cluster.cluster).parameters) <= 12

@@ -1,0 +1,104 @@
+"""`auto`'s p-value, p-value floor, interval and gates (the rules of mitool.inference's
+_components_inference): each component's own test, combined by the Cauchy combination; the
+interval of the component that supplied the number; the gates read those."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import mitool
+from mitool.cli import app
+from mitool.data import synthetic
+from mitool.estimators.config import NeuralConfig
+from mitool.inference import InferenceSpec
+from mitool.pvalues import cauchy_combination
+
+QUICK = NeuralConfig(steps=200)
+
+
+def test_cauchy_combination():
+    assert cauchy_combination([0.3, 0.3, 0.3]) == pytest.approx(0.3)
+    assert cauchy_combination([0.01]) == pytest.approx(0.01)
+    assert cauchy_combination([0.001, 0.002]) < 0.002  # agreeing evidence adds up
+    assert cauchy_combination([0.2, 0.5]) < cauchy_combination([0.2, 0.9])  # monotone
+    assert 0.0 <= cauchy_combination([1e-300, 1.0 - 1e-16]) <= 1.0
+    # the weakness the honest-headline issue fixes: one p = 1 vetoes the others
+    assert cauchy_combination([0.0099, 0.0099, 1.0]) == pytest.approx(1.0)
+
+
+@pytest.fixture(scope="module")
+def dependent():
+    return synthetic.gaussian(600, 1, 1, mi=0.5, seed=4).to_frame()
+
+
+@pytest.fixture(scope="module")
+def auto_with_inference(dependent):
+    return mitool.estimate(dependent, "x", "y", "auto", seed=1, neural=QUICK,
+                           inference=InferenceSpec(permutations=39, bootstrap=20))
+
+
+def test_auto_p_value_combines_its_components(auto_with_inference):
+    auto = auto_with_inference.result("auto").details
+    parts = auto["components"]
+    assert set(parts) == {"gcmi", "ksg", "smile"}
+    ps = [parts[n]["p_value"] for n in parts]
+    assert auto["p_value"] == pytest.approx(cauchy_combination(ps))
+    assert auto["permutations"] == 39
+    assert "Cauchy combination" in auto["permutation_scheme"]
+    # floors: ksg 1/40, gcmi's permutation test 1/40, smile's three folds 3/40 (Bonferroni)
+    assert auto["p_value_floor"] == pytest.approx(cauchy_combination([1 / 40, 1 / 40, 3 / 40]))
+    assert auto["p_value"] < 0.1  # 0.5 nats on 600 rows: every component sees it
+
+
+def test_auto_interval_is_the_chosen_components(auto_with_inference):
+    r = auto_with_inference
+    auto = r.result("auto").details
+    chosen = r.result(auto["chosen"]).details
+    for key in ("ci_low", "ci_high", "ci_kind", "ci_method", "stderr"):
+        assert auto[key] == chosen[key], key
+    assert auto["ci_low"] <= 0.5 <= auto["ci_high"]
+    # only the chosen component was given an interval
+    others = [n for n in auto["components"] if n != auto["chosen"]]
+    assert all("ci_low" not in r.result(n).details for n in others)
+
+
+def test_auto_on_independent_data_is_not_significant():
+    d = synthetic.independent(600, 1, 1, seed=8).to_frame()
+    r = mitool.estimate(d, "x", "y", "auto", seed=2, neural=QUICK,
+                        inference=InferenceSpec(permutations=39))
+    assert r.result("auto").details["p_value"] > 0.05
+
+
+@pytest.fixture
+def csv_path(tmp_path, dependent):
+    path = tmp_path / "d.csv"
+    dependent.to_csv(path, index=False)
+    return path
+
+
+def test_gates_read_autos_p_value_and_interval(runner, csv_path):
+    args = ["estimate", str(csv_path), "--x", "x", "--y", "y", "-e", "auto", "--steps", "200",
+            "--format", "json"]
+    out = runner.invoke(app, [*args, "--fail-if-independent", "0.1", "--permutations", "39"])
+    assert out.exit_code == 0, out.stderr
+    doc = json.loads(out.stdout)
+    check = doc["gate"]["checks"][0]
+    assert check["value"] == doc["results"][0]["p_value"]
+    assert "auto permutation p-value" in out.stderr
+    out = runner.invoke(app, [*args, "--fail-below", "0.9", "--gate-on", "ci", "--bootstrap",
+                              "20"])
+    assert out.exit_code == 3  # the interval's low end is far below 0.9 nats
+    doc = json.loads(out.stdout)
+    low = doc["results"][0]["ci_low"]
+    assert doc["gate"]["checks"][0]["value"] == low and np.isfinite(low)
+
+
+def test_a_floor_above_alpha_is_refused_with_the_fix(runner, csv_path):
+    out = runner.invoke(app, ["estimate", str(csv_path), "--x", "x", "--y", "y", "-e", "auto",
+                              "--steps", "200", "--permutations", "9",
+                              "--fail-if-independent", "0.01"])
+    assert out.exit_code == 2
+    assert "below the smallest p-value auto's test can give" in out.stderr

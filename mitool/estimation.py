@@ -23,7 +23,7 @@ from mitool.gate import DEFAULT_BOOTSTRAP, DEFAULT_PERMUTATIONS, GateSpec, evalu
 from mitool.inference import InferenceSpec, attach_inference
 from mitool.units import check_unit, convert_result
 
-SCHEMA_VERSION = 3  # 3: auto's always-empty neural_settings removed (docs/json-schema.md)
+SCHEMA_VERSION = 4  # 4: auto from bounds only, its own p-value and interval; kind, cap (docs)
 
 
 @dataclass
@@ -34,6 +34,7 @@ class InputInfo:
     n_used: int
     n_dropped: int
     n_sampled: int | None = None
+    repeated_rows: float = 0.0  # share of rows repeating another exactly (selected columns)
 
 
 @dataclass
@@ -198,6 +199,16 @@ def estimate(
                                  seed=seed, decimal=loaded.decimal, thousands=loaded.thousands)
     data_ = prepared.data
     warnings = list(loaded.notes) + list(prepared.warnings)
+    from mitool.estimators.ksg import distinct_rows
+    from mitool.estimators.registry import repeated_rows
+
+    repeated = repeated_rows(data_)
+    distinct, copies = distinct_rows(data_)
+    if copies:  # a copy is not a draw: every estimator reads each distinct row once
+        warnings.append(
+            f"{repeated:.1%} of the rows repeat another row exactly in the selected columns; "
+            f"with continuous values that is a copy, not a draw: every estimator {copies}")
+        data_ = distinct
     if estimators is None:  # the default set, less what its rules leave out here
         joined, left_out = default_set(data_, DefaultContext(search=knn.search))
         names = [n for n in names if n in joined]
@@ -225,6 +236,7 @@ def estimate(
         input=InputInfo(
             path=loaded.label, format=loaded.format, n_rows=prepared.n_rows, n_used=data_.n,
             n_dropped=prepared.n_dropped, n_sampled=prepared.n_sampled,
+            repeated_rows=round(repeated, 6),
         ),
         x=xs,
         y=ys,
@@ -260,14 +272,17 @@ def _run_all(names: list[str], data, opts: RunOptions, spec: InferenceSpec
     """Each named estimator once, with its inference; a combined estimator's components
     become rows of their own (computed once) where they ran with the same options."""
     from mitool.estimators.auto import component_options
+    from mitool.estimators.caps import apply_cap, entropy_cap
 
     done: dict[str, EstimatorResult] = {}
     reuse = component_options(opts) == opts
+    cap = entropy_cap(data)
     for name in names:
         if name in done:  # already run as a component of auto, with the same settings
             continue
         r = run_estimator(name, data, opts)
         attach_inference(r, data, opts, spec)
+        apply_cap(r, cap)
         done[name] = r
         for part_name, part in (r.components or {}).items():
             # auto's components get their own rows, in the order asked for when also
@@ -275,7 +290,28 @@ def _run_all(names: list[str], data, opts: RunOptions, spec: InferenceSpec
             if part_name not in done and reuse:
                 done[part_name] = part
     order = list(dict.fromkeys(names + [n for n in done if n not in names]))
-    return [done[n] for n in order if n in done]
+    results = [done[n] for n in order if n in done]
+    for r in results:
+        _say_kind(r, done, data)
+    return results
+
+
+def _say_kind(r: EstimatorResult, done: dict[str, EstimatorResult], data) -> None:
+    """Which way the number can be wrong: a lower bound, an estimate (either side) or
+    capped, and why (the registry's entry; a combined estimator's chosen component)."""
+    from mitool.estimators.registry import get
+
+    if r.mi is None:
+        return
+    source = done.get(r.details.get("chosen"), r) if r.components else r
+    entry = get(source.estimator)
+    if "capped_from" in r.details or "capped_from" in source.details:
+        r.details["kind"] = "capped"
+        r.details["kind_why"] = ("capped at the entropy of the discrete side: the estimate "
+                                 "was above what that side can carry")
+    else:
+        r.details["kind"] = entry.kind_for(data)
+        r.details["kind_why"] = entry.kind_why
 
 
 BIG_NEURAL_ROWS = 200_000  # from this many rows a neural run says how long it will take

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from mitool.estimators.base import EstimatorResult, PreparedData, ProgressCallback, RunOptions
-from mitool.pvalues import cauchy_combination
 
 
 def p_value(observed: float, null: np.ndarray | list[float]) -> float:
@@ -85,7 +84,10 @@ def knn_permutation(
     from mitool.estimators.registry import get
 
     scheme = get(name).permutation_scheme or "re-estimated with Y shuffled against X"
-    return {**null_summary(observed, null), "statistic": observed, "permutation_scheme": scheme}
+    # "_null": the draws themselves, for a combined estimator's test of its maximum (the
+    # same seed gives every component the same shuffles); popped before the report
+    return {**null_summary(observed, null), "statistic": observed, "permutation_scheme": scheme,
+            "_null": null}
 
 
 DISCRETE_BIAS_SHUFFLES = 20  # shuffles that measure a contingency estimator's bias at 0
@@ -143,6 +145,7 @@ def knn_subsample_ci(
     }
     if allowance:
         out["ci_bias_allowance"] = allowance
+    out["_draws"] = draws  # for a combined estimator's interval of its maximum; popped
     return out
 
 
@@ -242,7 +245,7 @@ class InferenceSpec:
 
 
 def attach_inference(result: EstimatorResult, data: PreparedData, opts: RunOptions,
-                     spec: InferenceSpec) -> None:
+                     spec: InferenceSpec, keep_draws: bool = False) -> None:
     """Add p-value / interval fields to ``result.details`` in place, by the test and
     interval its registry entry names (an unregistered estimator raises)."""
     from mitool.estimators.registry import (
@@ -301,39 +304,89 @@ def attach_inference(result: EstimatorResult, data: PreparedData, opts: RunOptio
             knn_subsample_ci(result.estimator, data, opts.k, bootstrap, opts.seed, raw,
                              transform=transform, progress=opts.progress)
         )
+    if not keep_draws:  # the raw draws serve a combined estimator only, never the report
+        result.details.pop("_null", None)
+        result.details.pop("_draws", None)
 
 
 def _components_inference(result: EstimatorResult, data: PreparedData, opts: RunOptions,
                           spec: InferenceSpec, chosen_interval: bool) -> None:
-    """A combined estimator: each component tested on its own, the p-values combined by the
-    Cauchy combination (valid under dependence between them); the interval of the
-    component that supplied the number."""
+    """auto: the p-value and interval of the number it reports, the maximum of its
+    competing components.
+
+    p-value: the components that are re-estimated on shuffles (gcmi, gcmi-bound, ksg) share
+    the same shuffles, so the maximum over them is tested exactly: its null is the
+    maximum of their null draws, shuffle by shuffle. A component with its own kind of test
+    (the neural critic's cross-fitted one, gcmi-rot's analytic one) is a test of the same
+    null; the family p-values are combined by Bonferroni, m·min p, valid under any
+    dependence, and no single p = 1 can veto the others (the Cauchy combination could).
+
+    Interval: the same maximum recomputed on each half-sample of the rows (the cheap
+    competing components' draws, subset by subset), so it accounts for choosing the
+    largest; the interval of the chosen component where that is not a cheap one."""
     from mitool.estimators.auto import component_options
+    from mitool.estimators.registry import TEST_PERMUTATION, get
 
     chosen = result.details.get("chosen")
     parts = result.components or {}
+    comps = result.details["components"]
+    competing = [n for n in parts if comps[n].get("competes", True)]
+    cheap = [n for n in competing if get(n).test == TEST_PERMUTATION
+             and parts[n].applicable and parts[n].mi is not None]
     for name, part in parts.items():
+        boot = spec.bootstrap if (name == chosen or name in cheap) else 0
         attach_inference(part, data, component_options(opts),
-                         InferenceSpec(spec.permutations, spec.bootstrap if name == chosen else 0))
-        entry = result.details["components"][name]
+                         InferenceSpec(spec.permutations, boot), keep_draws=True)
+        entry = comps[name]
         for key in ("p_value", "ci_low", "ci_high", "stderr"):
             if key in part.details:
                 entry[key] = part.details[key]
+    nulls = {n: parts[n].details.pop("_null", None) for n in parts}
+    draws = {n: parts[n].details.pop("_draws", None) for n in parts}
     if spec.permutations:
-        tested = [part for part in parts.values() if "p_value" in part.details]
-        result.details.update(
-            p_value=cauchy_combination([part.details["p_value"] for part in tested]),
-            permutations=spec.permutations,
-            p_value_floor=cauchy_combination([part.details.get("p_value_floor", 0.0)
-                                              for part in tested]),
-            permutation_scheme="each component's own permutation test, combined by the "
-            "Cauchy combination test (valid under dependence between them)")
-    if spec.bootstrap and chosen_interval and chosen in parts:
+        families, floors, named = [], [], []
+        if cheap and all(nulls[n] is not None for n in cheap):
+            observed = max(float(parts[n].details.get("statistic", parts[n].mi)) for n in cheap)
+            null_max = np.max([np.asarray(nulls[n], dtype=float) for n in cheap], axis=0)
+            families.append(p_value(observed, null_max))
+            floors.append(1.0 / (1 + null_max.size))
+            named.append("the maximum of " + ", ".join(cheap) + " on the same shuffles")
+        for n in competing:
+            if n in cheap or "p_value" not in parts[n].details:
+                continue
+            families.append(parts[n].details["p_value"])
+            floors.append(parts[n].details.get("p_value_floor", 0.0))
+            named.append(f"{n}'s own test")
+        if families:
+            result.details.update(
+                p_value=combine_fold_p_values(families), permutations=spec.permutations,
+                p_value_floor=combine_fold_p_values(floors) if floors else 0.0,
+                permutation_scheme="the reported maximum's test: " + "; ".join(named)
+                + (f"; combined by Bonferroni ({len(families)} x the smallest)"
+                   if len(families) > 1 else ""))
+    if spec.bootstrap and chosen in parts:
+        from scipy.stats import norm
+
         part = parts[chosen].details
-        for key in ("ci_low", "ci_high", "ci_level", "stderr", "ci_method", "ci_kind",
-                    "ci_learning_curve", "ci_bias_allowance"):
-            if key in part:
-                result.details[key] = part[key]
+        if chosen in cheap and all(draws[n] is not None for n in cheap):
+            m_draws = np.max([np.asarray(draws[n], dtype=float) for n in cheap], axis=0)
+            n, m = data.n, max(2, data.n // 2)
+            se = float(np.std(m_draws, ddof=1) * np.sqrt(m / max(1, n - m)))
+            z = float(norm.ppf(0.975))
+            est = float(result.details.get("mi_raw", result.mi))
+            cap = result.details.get("cap")
+            high = est + z * se if cap is None else min(cap, est + z * se)
+            result.details.update(
+                ci_low=max(0.0, est - z * se), ci_high=max(0.0, high), ci_level=0.95,
+                stderr=se, ci_kind="half-sampling of the maximum",
+                ci_method=(f"auto's maximum over {', '.join(cheap)} recomputed on each "
+                           f"half-sample ({len(m_draws)} draws, n/2 rows without "
+                           "replacement); normal interval around the reported value"))
+        elif chosen_interval:
+            for key in ("ci_low", "ci_high", "ci_level", "stderr", "ci_method", "ci_kind",
+                        "ci_learning_curve", "ci_bias_allowance"):
+                if key in part:
+                    result.details[key] = part[key]
 
 
 def _analytic_inference(result: EstimatorResult, permutations: int, bootstrap: int,

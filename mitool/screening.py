@@ -192,6 +192,7 @@ def pair_seed(seed: int, i: int, j: int) -> int:
 def score_pair(values: np.ndarray, numeric: np.ndarray, cols: Columns, i: int, j: int,
                settings: PairSettings, seed: int) -> PairScore:
     """Estimate I(column i; column j) on the rows where both are present (MI in nats)."""
+    from mitool.estimators.caps import apply_cap, entropy_cap
     from mitool.estimators.registry import run_estimator
     from mitool.inference import InferenceSpec, attach_inference
 
@@ -233,6 +234,7 @@ def score_pair(values: np.ndarray, numeric: np.ndarray, cols: Columns, i: int, j
                           permutations=settings.permutations, transform=settings.transform)
         r = run_estimator(est, data, opts)
         attach_inference(r, data, opts, InferenceSpec(settings.permutations, 0))
+        apply_cap(r, entropy_cap(data))  # never above what a discrete column can carry
     except MitoolError as exc:
         return done(note=str(exc))
     if not r.applicable:

@@ -33,6 +33,7 @@ import dataclasses
 import time
 
 from mitool.estimators.base import EstimatorResult, PreparedData, RunOptions
+from mitool.estimators.caps import apply_cap, entropy_cap
 from mitool.estimators.registry import auto_components, get, run_estimator
 
 DISAGREE_NATS = 0.1  # components further apart than this and their uncertainty: a warning
@@ -56,23 +57,38 @@ def run(name: str, data: PreparedData, opts: RunOptions) -> EstimatorResult:
     comps: dict[str, EstimatorResult] = {}
     for part in names:
         comps[part] = run_estimator(part, data, component_options(opts))
+    cap = entropy_cap(data)
+    for part in comps.values():
+        apply_cap(part, cap)
     usable = {n: r for n, r in comps.items() if r.applicable and r.mi is not None}
     if not usable:
         why = "; ".join(f"{n}: {r.reason}" for n, r in comps.items())
         return EstimatorResult("auto", None, time.perf_counter() - t0, applicable=False,
                                reason=f"no component applies ({why})")
-    chosen = max(usable, key=lambda n: usable[n].mi)
+    # only numbers that cannot overshoot compete for the maximum (the registry's rule)
+    benched = {n: get(n).competes(data) for n in usable if get(n).competes is not None}
+    benched = {n: why for n, why in benched.items() if why}
+    competing = {n: r for n, r in usable.items() if n not in benched} or usable
+    chosen = max(competing, key=lambda n: competing[n].mi)
     head = usable[chosen]
-    ranking = sorted(usable, key=lambda n: -usable[n].mi)
+    ranking = sorted(competing, key=lambda n: -competing[n].mi)
     if both_discrete:
         why = "two discrete sides: the bias-corrected contingency-table MI"
     else:
         why = "largest of " + " > ".join(f"{n} {usable[n].mi:.3f}" for n in ranking) + (
-            " (each tends to undershoot where it fails)")
+            " (each below the truth in expectation, or where it is an estimate, one that "
+            "cannot overshoot here)")
+        if benched:
+            why += "; not competing: " + "; ".join(f"{n} ({w})" for n, w in benched.items())
     warnings = [w for r in comps.values() for w in r.warnings if r is head]
     spread = head.details.get("spread") or 0.0
     low = [n for n in ranking if n != chosen
            and usable[n].mi < head.mi - DISAGREE_NATS - 2 * spread]
+    high = [n for n in benched if usable[n].mi > head.mi + DISAGREE_NATS + 2 * spread]
+    if high:
+        warnings.append(
+            "reported beside the headline but not in it: "
+            + ", ".join(f"{n} {usable[n].mi:.3f} ({benched[n]})" for n in high))
     if low:
         hints = [get(n).falls_short for n in low if get(n).falls_short]
         warnings.append(
@@ -85,6 +101,7 @@ def run(name: str, data: PreparedData, opts: RunOptions) -> EstimatorResult:
         "components": {
             n: {"mi": r.mi, "mi_raw": r.details.get("mi_raw", r.mi), "seconds": r.seconds,
                 "applicable": r.applicable, "reason": r.reason,
+                "competes": n in competing, **({"benched": benched[n]} if n in benched else {}),
                 **({"spread": r.details["spread"]} if "spread" in r.details else {}),
                 **({"method": r.details.get("method") or r.details.get("bound")})}
             for n, r in comps.items()

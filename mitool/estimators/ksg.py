@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from mitool.errors import UsageError
 from mitool.estimators.base import EstimatorResult, PreparedData, RunOptions
 from mitool.estimators.discrete import DEFAULT_CORRECTION, discrete_mi, plugin_mi
@@ -27,6 +29,81 @@ def _transformed(data: PreparedData, transform: str) -> PreparedData:
     return PreparedData(x, y, data.x_names, data.y_names, data.x_discrete, data.y_discrete)
 
 
+TIE_DRAWS = 5  # dequantization draws averaged on tied grid columns: seed-stable estimates
+# from this share of repeated rows they are copies to read once; below it they are the
+# coincidences of rounded values (7 significant digits: 2 of 5,000 rows), which k-NN's
+# tie-breaking jitter absorbs
+COPY_SHARE = 0.01
+
+
+def grid_step(column: np.ndarray) -> float | None:
+    """The step of a tied column whose distinct values sit on a grid (integers, values
+    rounded to 0.01, ...), or None (no ties, or ties that are not a grid: copied rows)."""
+    u = np.unique(column)
+    if u.size == column.size or u.size < 2:
+        return None
+    gaps = np.diff(u)
+    step = float(gaps.min())
+    ratio = gaps / step
+    if np.all(np.abs(ratio - np.round(ratio)) <= 1e-6 * np.maximum(1.0, ratio)):
+        return step
+    return None
+
+
+def _continuous(data: PreparedData) -> list[tuple[str, int]]:
+    return [(s, int(j)) for s, flags in (("x", data.x_discrete), ("y", data.y_discrete))
+            for j in np.flatnonzero(~flags)]
+
+
+def _column(data: PreparedData, c: tuple[str, int]) -> np.ndarray:
+    return (data.x if c[0] == "x" else data.y)[:, c[1]]
+
+
+def distinct_rows(data: PreparedData) -> tuple[PreparedData, str | None]:
+    """The distinct rows where repeated rows are copies: a tied continuous column whose
+    ties are not a grid (integers, rounded values) can only come from repeated rows, and
+    their zero distances make k-NN's neighbour counts explode (6 nats on independent data
+    written four times)."""
+    from mitool.estimators.registry import repeated_rows
+
+    cont = _continuous(data)
+    if not cont or repeated_rows(data) < COPY_SHARE:
+        return data, None
+    copied = [c for c in cont if np.unique(_column(data, c)).size < data.n
+              and grid_step(_column(data, c)) is None]
+    if not copied:
+        return data, None
+    keep = np.sort(np.unique(np.hstack([data.x, data.y]), axis=0, return_index=True)[1])
+    return data.subset(keep), (f"read the {keep.size:,} distinct rows of {data.n:,} (repeated "
+                               "rows of continuous values are copies, not draws)")
+
+
+def tie_views(data: PreparedData, seed: int) -> tuple[list[PreparedData], list[str]]:
+    """The data ksg reads, and what was done (issue 21: ties and repeated rows): the
+    distinct rows where rows are copies (``distinct_rows``); then each tied column on a
+    grid is quantised, so each value is spread uniformly over its grid cell (the law of
+    the underlying continuous value), and the estimate is the mean of ``TIE_DRAWS`` such
+    draws, so it does not hang on one seed's tie-breaking."""
+    base, note = distinct_rows(data)
+    notes = [note] if note else []
+    grid = {c: step for c in _continuous(base)
+            if (step := grid_step(_column(base, c))) is not None}
+    if not grid:
+        return [base], notes
+    views = []
+    for r in range(TIE_DRAWS):
+        rng = np.random.default_rng([seed, 6007, r])
+        x, y = base.x.copy(), base.y.copy()
+        for (s, j), step in grid.items():
+            (x if s == "x" else y)[:, j] += rng.uniform(-step / 2, step / 2, size=base.n)
+        views.append(PreparedData(x, y, base.x_names, base.y_names, base.x_discrete,
+                                  base.y_discrete))
+    names = ", ".join((base.x_names if s == "x" else base.y_names)[j] for s, j in grid)
+    notes.append(f"tied columns on a grid ({names}) spread uniformly over their step, the "
+                 f"estimate averaged over {TIE_DRAWS} draws")
+    return views, notes
+
+
 def ksg_statistic(
     data: PreparedData, k: int = 3, seed: int = 0, clip: bool = True,
     transform: str = "standardize", search: str = "auto",
@@ -38,7 +115,18 @@ def ksg_statistic(
     is biased up by about (R-1)(C-1)/(2N); see ``mitool.estimators.discrete``). ``clip=False`` gives the raw value (permutation tests);
     ``transform="copula"`` maps continuous columns to normal scores first.
     """
-    data = _transformed(data, transform)
+    xd, yd = bool(data.x_discrete.all()), bool(data.y_discrete.all())
+    if not (xd and yd):
+        views, _ = tie_views(data, seed)
+        if len(views) > 1 or views[0] is not data:
+            reads = [_ksg_formula(_transformed(v, transform), k, seed, search) for v in views]
+            mi = float(np.mean([raw for raw, _ in reads]))
+            return (max(0.0, mi) if clip else mi), reads[0][1]
+    return _ksg_formula(_transformed(data, transform), k, seed, search, clip)
+
+
+def _ksg_formula(data: PreparedData, k: int, seed: int, search: str, clip: bool = False
+                 ) -> tuple[float, str]:
     xd, yd = bool(data.x_discrete.all()), bool(data.y_discrete.all())
     if xd and yd:
         mi = discrete_mi(joint_codes(data.x), joint_codes(data.y), DEFAULT_CORRECTION)
@@ -79,7 +167,7 @@ def run_ksg(
     mi_raw, method = ksg_statistic(data, k=k, seed=seed, clip=False, transform=transform,
                                    search=search)
     mi = max(0.0, mi_raw)  # a negative value means "no detectable dependence"
-    notes = [method]
+    notes = [method] + tie_views(data, seed)[1]
     if transform == "copula":
         notes.append("continuous columns mapped to normal scores (Gaussian copula; MI unchanged)")
     mixed_side = (data.x_discrete.any() and not data.x_discrete.all()) or (

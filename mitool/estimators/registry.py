@@ -79,11 +79,20 @@ class Estimator:
     default_rule: DefaultRule | None = None  # None: joins whenever it is in the default set
     auto_rank: int | None = None  # its place among auto's components; None: not one
     in_auto: Callable[[PreparedData], bool] | None = None  # None: always, where ranked
+    # whether, as a component, it may supply auto's headline (the maximum): only numbers
+    # that cannot overshoot may; None: always; else a rule giving the reason it may not
+    competes: Rule | None = None
+    # the kind on these columns where it depends on them (gcmi: a bound for one continuous
+    # column against another); None: ``kind`` everywhere
+    kind_on: Callable[[PreparedData], str] | None = None
     falls_short: str | None = None  # auto's hint when this component reads well below it
     extra_help: str = ""  # for --estimator's help: where it applies
     # two discrete sides: the interval's low end also gives way by the estimator's mean
     # over shuffles (a contingency MI keeps a small bias on sparse tables)
     discrete_bias_allowance: bool = False
+
+    def kind_for(self, data: PreparedData) -> str:
+        return self.kind if self.kind_on is None else self.kind_on(data)
 
     def reason_not_applicable(self, data: PreparedData) -> str | None:
         return None if self.applies is None else self.applies(data)
@@ -144,6 +153,33 @@ KSG_DEFAULT_MAX_WORK = 1e11
 # from this many rows the default set leaves sklearn out (200k rows: 14 s against ksg's 2.4)
 SKLEARN_DEFAULT_MAX_ROWS = 200_000
 AUTO_KSG_DIMS = 8  # ksg joins auto's components up to this many joint dimensions
+
+
+def _gcmi_competes(data: PreparedData) -> str | None:
+    if data.x.shape[1] == data.y.shape[1] == 1 and not _any_discrete(data):
+        return None  # one continuous column against another: a lower bound
+    return ("with several columns or a discrete side the Gaussian model can exceed the "
+            "truth; its bound, gcmi-bound, competes instead")
+
+
+def _ksg_competes(data: PreparedData) -> str | None:
+    if _all_discrete(data):
+        return None  # the contingency-table MI, capped by the entropies
+    repeated = repeated_rows(data)
+    if repeated:
+        return (f"{repeated:.1%} of the rows repeat another exactly: zero distances inflate "
+                "k-NN")
+    return None
+
+
+def repeated_rows(data: PreparedData) -> float:
+    """The share of rows that repeat an earlier row exactly (every selected column)."""
+    import numpy as np
+
+    if data.n == 0:
+        return 0.0
+    joint = np.hstack([data.x, data.y])  # (n, dx + dy)
+    return 1.0 - np.unique(joint, axis=0).shape[0] / data.n
 
 
 def _ksg_default(data: PreparedData, ctx: DefaultContext) -> tuple[bool, str | None]:
@@ -223,6 +259,7 @@ ENTRIES: tuple[Estimator, ...] = (
                            "statistic",
         default_rank=4, default_rule=_ksg_default, auto_rank=2,
         in_auto=lambda d: _all_discrete(d) or _dims(d) <= AUTO_KSG_DIMS,
+        competes=_ksg_competes,
         falls_short="k-NN undershoots in dimension or with few rows"),
     Estimator(
         "sklearn", "k-NN", "scikit-learn's mutual_info_regression / mutual_info_classif",
@@ -243,14 +280,16 @@ ENTRIES: tuple[Estimator, ...] = (
         permutation_scheme="re-estimated with Y shuffled against X; raw (unclipped) gcmi "
                            "statistic",
         applies=_gcmi_rule, default_rank=2, auto_rank=0, in_auto=lambda d: not _all_discrete(d),
+        competes=_gcmi_competes,
+        kind_on=lambda d: LOWER_BOUND if _gcmi_competes(d) is None else ESTIMATE,
         falls_short="the dependence is not a Gaussian copula (gcmi sees only its linear "
                     "part in the normal scores)"),
     Estimator(
         "gcmi-rot", "fitted copula",
-        "gcmi after a learned radius-dependent rotation of each side, read on held-out rows",
-        "mitool.estimators.gcmi_rot:run", ESTIMATE,
-        "on Gaussian sides it cannot exceed the truth; elsewhere a Gaussian view of "
-        "transformed sides, like gcmi",
+        "gcmi-bound after a learned radius-dependent rotation of each side",
+        "mitool.estimators.gcmi_rot:run", LOWER_BOUND,
+        "the Gaussian critic of rotated sides, fitted on one half and read as a DV bound on "
+        "the other: below the truth in expectation whatever the distribution",
         TEST_ANALYTIC, CI_LOWER_ONLY,
         permutation_scheme="analytic, no permutations: Bartlett's chi-square on each half "
                            "read through maps fitted on the other half, Cauchy-combined",
@@ -258,6 +297,18 @@ ENTRIES: tuple[Estimator, ...] = (
         default_rule=_gcmi_rot_default, auto_rank=1, in_auto=rotatable,
         falls_short="the dependence is not a Gaussian copula of radially rotated sides",
         extra_help="a side with 2+ continuous columns"),
+    Estimator(
+        "gcmi-bound", "closed form",
+        "the Gaussian-copula model as a critic: a DV lower bound read on held-out rows",
+        "mitool.estimators.gauss_bound:run", LOWER_BOUND,
+        "a Donsker-Varadhan bound of a critic fitted on the other half of the rows: below "
+        "the truth in expectation whatever the distribution, tight for a Gaussian copula",
+        TEST_PERMUTATION, CI_HALF_SAMPLING, statistic="mitool.estimators.gauss_bound:statistic",
+        permutation_scheme="re-estimated with Y shuffled against X; raw (unclipped) bound",
+        auto_rank=4,
+        in_auto=lambda d: not _all_discrete(d) and not (
+            d.x.shape[1] == d.y.shape[1] == 1 and not _any_discrete(d)),
+        falls_short="the dependence is not a Gaussian copula"),
 )
 
 _REGISTRY: dict[str, Estimator] = {e.name: e for e in ENTRIES}

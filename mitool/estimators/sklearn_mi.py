@@ -46,8 +46,15 @@ def run_sklearn(data: PreparedData, k: int = 3, seed: int = 0) -> EstimatorResul
 
 
 def run(name: str, data: PreparedData, opts: RunOptions) -> EstimatorResult:
-    """The registry's runner (``mitool.estimators.registry``)."""
-    return run_sklearn(data, k=opts.k, seed=opts.seed)
+    """The registry's runner (``mitool.estimators.registry``): on the distinct rows where
+    repeated rows are copies (``ksg.distinct_rows``), scikit-learn's estimator as it is."""
+    from mitool.estimators.ksg import distinct_rows
+
+    rows, note = distinct_rows(data)
+    r = run_sklearn(rows, k=opts.k, seed=opts.seed)
+    if note:
+        r.notes.append(note)
+    return r
 
 
 def statistic(data: PreparedData, opts: RunOptions) -> float:

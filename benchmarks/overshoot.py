@@ -475,6 +475,9 @@ def _one_estimate(df, xs, ys, seed: int, neural, estimators=None, gate=None) -> 
     except MitoolError as e:
         return {"refused": f"{type(e).__name__}: {e}"[:500],
                 "seconds": time.perf_counter() - t0}
+    except Exception as e:  # a crash is a finding too: recorded, the sweep goes on
+        return {"refused": f"CRASH {type(e).__name__}: {e}"[:500], "crashed": True,
+                "seconds": time.perf_counter() - t0}
     d = r.to_dict()
     head = next(x for x in d["results"] if x["estimator"] == d["estimator"])
     out = {
@@ -631,6 +634,12 @@ def special_tables(rows: list[dict]) -> list[str]:
                        f"{np.mean(vals):.3f} on average (min {min(vals):.3f}, max "
                        f"{max(vals):.3f}), ranked first in {ranks.count(1)}/{len(rs)}; "
                        f"a pair above the cap in {over_cap}/{len(rs)} seeds")
+    for cons in CONSTRUCTIONS:
+        bad = [r for r in rows if r["construction"] == cons.name and r.get("refused")]
+        if bad:
+            why = Counter(r["refused"][:200] for r in bad).most_common(1)[0][0]
+            out.append(f"- {cons.name}: the default estimate gave no number in {len(bad)} "
+                       f"seeds: {why}")
     small = [r for r in rows if r["construction"] == "small-weak" and r.get("mi") is not None]
     if small:
         k = sum(r["mi"] > r["truth"] + 0.05 for r in small)

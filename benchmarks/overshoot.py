@@ -25,7 +25,6 @@ side, ln K for K levels seen).
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import math
 import time
@@ -41,6 +40,20 @@ RHO = 0.9
 I_UV = -0.5 * math.log(1 - RHO**2)  # I(U;V) of a Gaussian pair: 0.8304 nats
 COMPONENTS = ("gcmi", "gcmi-rot", "ksg", "smile")
 OUT = Path("out/overshoot")
+
+
+def cached(fn):
+    """Memoise a truth computation (a plain closure, unlike functools.cache, so the worker
+    processes can unpickle the builders of a script run as __main__)."""
+    memo: dict = {}
+
+    def wrapper(*args):
+        if args not in memo:
+            memo[args] = fn(*args)
+        return memo[args]
+
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
 
 
 def entropy(p) -> float:
@@ -96,7 +109,7 @@ def gauss_sq_cube(seed: int, n: int = 1000):
                   y2=v**3 - 3 * v), ["x0", "x1", "x2"], ["y0", "y1", "y2"], I_UV, {})
 
 
-@functools.cache
+@cached
 def _binary_label_mi(shift: float, d: int) -> float:
     """I(X;Y) for Y ~ Bernoulli(1/2), X_i = shift*Y + N(0,1), i = 1..d, by quadrature.
 
@@ -133,7 +146,7 @@ def label4(seed: int, n: int = 1000):
             {"H(Y)": math.log(2), "ln K": math.log(len(set(label)))})
 
 
-@functools.cache
+@cached
 def _label3_mi(shift: float, draws: int = 2_000_000) -> float:
     """I(X;Y) for Y uniform on 3 classes, X | Y=c ~ N(shift*e_c, I_10), by Monte Carlo.
 
@@ -238,7 +251,7 @@ def mpg_model_make(seed: int, n: int = 234):
 WEEKS_TOP, WEEKS_SLOPE = 0.6, 0.3
 
 
-@functools.cache
+@cached
 def _ties_pmf():
     """Joint pmf of (experience, weeks) for the wages-like panel (``wages_ties``).
 
@@ -325,7 +338,7 @@ def derived_cols(seed: int, n: int = 1000):
             I_UV, {})
 
 
-@functools.cache
+@cached
 def _rounded_pmf(rho: float, step: float, lim: float = 8.0):
     """Exact pmf of (round(X/step), round(Y/step)) for a standard bivariate normal, from its
     CDF at the cell corners (scipy's multivariate_normal.cdf, inclusion-exclusion)."""
@@ -353,7 +366,7 @@ def rounded(seed: int, n: int = 1000, rho: float = 0.8, step: float = 0.5):
             discrete_mi(joint), {"H(x)": entropy(joint.sum(1)), "H(y)": entropy(joint.sum(0))})
 
 
-@functools.cache
+@cached
 def _levels_mi(levels: int, spread: float) -> float:
     """I(X;Y) for X uniform on `levels` levels, Y = spread*X/(levels-1) + N(0,1):
     I = h(Y) - h(Y|X) = h(mixture) - 1/2 ln(2 pi e), h(mixture) by scipy quad."""

@@ -582,7 +582,8 @@ def headline_table(rows: list[dict]) -> list[str]:
 
 def component_table(rows: list[dict]) -> list[str]:
     """Mean of each component and its share over (and over a cap), so the overshooting
-    component shows."""
+    component shows. Values are the default report's own rows (auto's components reuse
+    them); † marks a row shown by default that is not one of auto's components there."""
     out = ["| construction | truth | " + " | ".join(COMPONENTS) + " |",
            "|---|---:|" + "---:|" * len(COMPONENTS)]
     for cons in CONSTRUCTIONS:
@@ -592,14 +593,15 @@ def component_table(rows: list[dict]) -> list[str]:
         truth = rs[0]["truth"]
         cells = []
         for comp in COMPONENTS:
-            vals = [(r.get("components") or {}).get(comp) for r in rs]
+            vals = [(r.get("rows") or {}).get(comp) for r in rs]
             vals = [v for v in vals if v is not None]
             if not vals:
                 cells.append("–")
                 continue
+            dagger = "" if any(comp in (r.get("components") or {}) for r in rs) else "†"
             over = sum(v > truth + tol_over(truth) for v in vals)
             caps = sum(cap_violated(v, rs[0]["caps"]) for v in vals)
-            cells.append(f"{np.mean(vals):.3f} (over {pct(over, len(vals))}"
+            cells.append(f"{np.mean(vals):.3f}{dagger} (over {pct(over, len(vals))}"
                          + (f", cap {caps}" if caps else "") + ")")
         out.append(f"| {cons.name} | {truth:.3f} | " + " | ".join(cells) + " |")
     return out
@@ -732,7 +734,7 @@ def main() -> None:
           f"results in {path}\n")
     print("\n".join(headline_table(rows)))
     print("\n### Components (mean; over = above truth + max(10%, 0.05); cap = above a "
-          "physical cap)\n")
+          "physical cap; † = shown in the default report but not one of auto's components)\n")
     print("\n".join(component_table(rows)))
     print("\n### Special checks\n")
     print("\n".join(special_tables(rows)))

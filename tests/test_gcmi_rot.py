@@ -165,3 +165,13 @@ def test_cli_json_row_and_the_default_set(runner, tmp_path, spiral_3x3):
     assert "gcmi-rot" not in [r["estimator"] for r in json.loads(res.stdout)["results"]]
     res = runner.invoke(app, ["estimate", str(path), "-x", "x0", "-y", "y0", "-e", "gcmi-rot"])
     assert res.exit_code == 2 and "2 or more columns" in res.stderr
+
+
+def test_a_side_that_whitens_to_one_column_is_gcmi_not_a_crash():
+    """X = (U, U): whitening keeps one direction, so there is nothing to rotate (was a raw
+    'optimizer got an empty parameter list')."""
+    rng = np.random.default_rng(0)
+    u = rng.normal(size=600)
+    v = 0.9 * u + np.sqrt(0.19) * rng.normal(size=600)
+    r = run_estimator("gcmi-rot", prepared(np.c_[u, u], v[:, None]), seed=0)
+    assert r.mi == pytest.approx(0.830, abs=0.08)

@@ -145,7 +145,7 @@ def test_kinds_of_number():
     """Which way each number can be wrong (issue: only bounds may compete for a maximum)."""
     kinds = {n: registry.get(n).kind for n in registry.names()}
     assert {n for n, k in kinds.items() if k == registry.LOWER_BOUND} == {
-        "mine", "mine-biased", "jsd", "nwj", "smile"}
+        "mine", "mine-biased", "jsd", "nwj", "smile", "gcmi-rot", "gcmi-bound"}
     assert kinds["infonce"] == registry.CAPPED
     assert kinds["ksg"] == kinds["gcmi"] == kinds["auto"] == registry.ESTIMATE
 
@@ -160,8 +160,10 @@ def test_the_default_set_and_autos_components_come_from_the_registry():
                             np.full(dx, disc), np.full(dy, disc))
 
     assert registry.auto_components(cols(1, 1)) == ["gcmi", "ksg", "smile"]
-    assert registry.auto_components(cols(3, 3)) == ["gcmi", "gcmi-rot", "ksg", "smile"]
-    assert registry.auto_components(cols(5, 5)) == ["gcmi", "gcmi-rot", "smile"]  # > 8 dims
+    assert registry.auto_components(cols(3, 3)) == [
+        "gcmi", "gcmi-rot", "ksg", "smile", "gcmi-bound"]
+    assert registry.auto_components(cols(5, 5)) == [
+        "gcmi", "gcmi-rot", "smile", "gcmi-bound"]  # ksg: > 8 joint dimensions
     assert registry.auto_components(cols(1, 1, disc=True)) == ["ksg"]
     joined, notes = registry.default_set(cols(1, 1))
     assert joined == ["auto", "smile", "gcmi", "ksg", "sklearn"] and notes == []

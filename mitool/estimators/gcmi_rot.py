@@ -139,6 +139,8 @@ def _fit_and_read(a_tr, b_tr, a_te, b_te, cfg: RotConfig, seed: int):
         torch.manual_seed(seed * 1000 + r)
         fa, fb = _rotation_side(xa_tr.shape[1], cfg), _rotation_side(xb_tr.shape[1], cfg)
         params = [q for f in (fa, fb) if f is not None for q in f.parameters()]
+        if not params:  # whitening left no side with two directions (X = (U, U)): gcmi
+            break
         opt = torch.optim.Adam(params, lr=cfg.lr)
         for _ in range(cfg.steps):
             idx = torch.randint(0, n, (cfg.batch_size,), generator=gen) \

@@ -24,7 +24,8 @@ def test_json_report(runner, gauss_csv):
     assert doc["schema_version"] == 4 and doc["command"] == "estimate"
     assert doc["estimator"] == "ksg" and doc["mi"] == pytest.approx(0.5, abs=0.05)
     assert doc["input"] == {"path": str(gauss_csv), "format": "csv", "n_rows": 2000,
-                            "n_used": 2000, "n_dropped": 0, "n_sampled": None}
+                            "n_used": 2000, "n_dropped": 0, "n_sampled": None,
+                            "repeated_rows": 0.0}
     ksg, sk = doc["results"]
     assert abs(ksg["mi"] - sk["mi"]) < 0.02 and ksg["seconds"] >= 0
     assert "NaN" not in out
@@ -248,7 +249,8 @@ def test_default_set_leaves_out_a_ksg_search_that_would_take_hours(monkeypatch):
     monkeypatch.setattr(mitool.estimators.registry, "KSG_DEFAULT_MAX_WORK", 1e6)
     d = synthetic.gaussian(400, 8, 8, mi=1.0, seed=0)  # 400² · 16 = 2.6e6 comparisons
     r = mitool.estimate(d.to_frame(), "x*", "y*", neural=NeuralConfig(steps=100))
-    assert [x.estimator for x in r.results] == ["auto", "smile", "gcmi", "gcmi-rot", "sklearn"]
+    assert [x.estimator for x in r.results] == [
+        "auto", "smile", "gcmi", "gcmi-rot", "sklearn", "gcmi-bound"]  # auto's part, after
     note = next(n for n in r.to_dict()["notes"] if n.startswith("ksg left out"))
     assert "16 joint dimensions on 400 rows" in note and "--max-rows" in note
     assert mitool.estimate(d.to_frame(), "x*", "y*", "ksg").mi > 0.5

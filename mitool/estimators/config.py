@@ -66,9 +66,7 @@ class NeuralConfig:
         import math
 
         from mitool.errors import UsageError
-        from mitool.estimators.neural.splits import MIN_ROWS, MIN_VALIDATION, split_sizes
-
-        hidden = _parse_hidden(self.hidden) if isinstance(self.hidden, str) else self.hidden
+        hidden = parse_hidden(self.hidden) if isinstance(self.hidden, str) else self.hidden
         if not hidden or any(int(h) <= 0 for h in hidden):
             raise UsageError(f"hidden sizes must be positive integers, got {self.hidden!r}",
                              function="NeuralConfig", parameter="hidden")
@@ -180,7 +178,45 @@ class KnnConfig:
                              f"{', '.join(METHODS)}", function="KnnConfig", parameter="neighbours")
 
 
-def _parse_hidden(text: str) -> tuple[int, ...]:
-    from mitool.estimators.neural.settings import parse_hidden
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """Hidden layer sizes from "128,128" or "128x2" (or a single "64")."""
+    from mitool.errors import UsageError
 
-    return parse_hidden(text)
+    s = str(text).strip().lower().replace(" ", "")
+    try:
+        if "x" in s:
+            width, _, depth = s.partition("x")
+            sizes = (int(width),) * int(depth)
+        else:
+            sizes = tuple(int(p) for p in s.split(",") if p != "")
+    except ValueError:
+        sizes = ()
+    if not sizes or any(h <= 0 for h in sizes) or any(h > 100_000 for h in sizes):
+        raise UsageError(
+            f"cannot parse hidden sizes {text!r}: use positive layer widths like '128,128' "
+            "or '128x2' (width x depth)"
+        )
+    return sizes
+
+
+MIN_ROWS = 20
+MIN_VALIDATION = 2  # a concat critic needs a second row to form a marginal pair
+
+
+@dataclass
+class Split:
+    n_train: int
+    n_val: int
+    n_heldout: int
+
+
+def split_sizes(config: NeuralConfig, n_rows: int) -> Split:
+    """Sizes of one split (with folds: the fold with the most held-out rows)."""
+    folds = resolve_folds(config.folds, n_rows)
+    if folds > 1:
+        n_heldout = -(-n_rows // folds)  # ceil
+    else:
+        n_heldout = int(round(n_rows * config.holdout))
+    n_fit = n_rows - n_heldout
+    n_val = int(round(n_fit * config.validation)) if config.validation > 0 else 0
+    return Split(n_fit - n_val, n_val, n_heldout)

@@ -6,27 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from mitool.errors import UsageError
-from mitool.estimators.config import NeuralConfig
-
-
-def parse_hidden(text: str) -> tuple[int, ...]:
-    """Hidden layer sizes from "128,128" or "128x2" (or a single "64")."""
-    s = str(text).strip().lower().replace(" ", "")
-    try:
-        if "x" in s:
-            width, _, depth = s.partition("x")
-            sizes = (int(width),) * int(depth)
-        else:
-            sizes = tuple(int(p) for p in s.split(",") if p != "")
-    except ValueError:
-        sizes = ()
-    if not sizes or any(h <= 0 for h in sizes) or any(h > 100_000 for h in sizes):
-        raise UsageError(
-            f"cannot parse hidden sizes {text!r}: use positive layer widths like '128,128' "
-            "or '128x2' (width x depth)"
-        )
-    return sizes
+from mitool.estimators.config import NeuralConfig, parse_hidden  # noqa: F401 - its home
 
 
 def resolve_critic(name: str, config: NeuralConfig) -> str:

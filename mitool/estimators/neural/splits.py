@@ -12,29 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mitool.estimators.config import NeuralConfig, resolve_folds
-
-MIN_ROWS = 20
-MIN_VALIDATION = 2  # a concat critic needs a second row to form a marginal pair
-
-
-@dataclass
-class Split:
-    n_train: int
-    n_val: int
-    n_heldout: int
-
-
-def split_sizes(config: NeuralConfig, n_rows: int) -> Split:
-    """Sizes of one split (with folds: the fold with the most held-out rows)."""
-    folds = resolve_folds(config.folds, n_rows)
-    if folds > 1:
-        n_heldout = -(-n_rows // folds)  # ceil
-    else:
-        n_heldout = int(round(n_rows * config.holdout))
-    n_fit = n_rows - n_heldout
-    n_val = int(round(n_fit * config.validation)) if config.validation > 0 else 0
-    return Split(n_fit - n_val, n_val, n_heldout)
+from mitool.estimators.config import (  # noqa: F401 - the split sizes live with the config
+    MIN_ROWS,
+    MIN_VALIDATION,
+    NeuralConfig,
+    Split,
+    resolve_folds,
+    split_sizes,
+)
 
 
 def effective_batch(config: NeuralConfig, n_train: int) -> int:

@@ -31,6 +31,9 @@ class PreparedData:
     y_names: list[str]
     x_discrete: np.ndarray  # (dx,) bool
     y_discrete: np.ndarray  # (dy,) bool
+    # facts about these rows worth computing once (repeated rows, tie handling), by name;
+    # a subset or a shuffle is new data with an empty memo
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n(self) -> int:

@@ -84,11 +84,14 @@ def tie_views(data: PreparedData, seed: int) -> tuple[list[PreparedData], list[s
     grid is quantised, so each value is spread uniformly over its grid cell (the law of
     the underlying continuous value), and the estimate is the mean of ``TIE_DRAWS`` such
     draws, so it does not hang on one seed's tie-breaking."""
+    if ("tie_views", seed) in data.memo:
+        return data.memo[("tie_views", seed)]
     base, note = distinct_rows(data)
     notes = [note] if note else []
     grid = {c: step for c in _continuous(base)
             if (step := grid_step(_column(base, c))) is not None}
     if not grid:
+        data.memo[("tie_views", seed)] = ([base], notes)
         return [base], notes
     views = []
     for r in range(TIE_DRAWS):
@@ -101,6 +104,7 @@ def tie_views(data: PreparedData, seed: int) -> tuple[list[PreparedData], list[s
     names = ", ".join((base.x_names if s == "x" else base.y_names)[j] for s, j in grid)
     notes.append(f"tied columns on a grid ({names}) spread uniformly over their step, the "
                  f"estimate averaged over {TIE_DRAWS} draws")
+    data.memo[("tie_views", seed)] = (views, notes)
     return views, notes
 
 

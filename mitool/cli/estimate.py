@@ -26,7 +26,7 @@ from mitool.cli.options import (
     Unit,
     UnitOption,
     read_source,
-    value,
+    table_options,
 )
 from mitool.cli.output import guarded
 
@@ -96,8 +96,6 @@ def estimate_command(
     with guarded():
         import dataclasses
 
-        from mitool.data.loading import TableOptions
-        from mitool.data.tables import CsvOptions
         from mitool.errors import UsageError
         from mitool.estimation import estimate
         from mitool.estimators import parse_estimators
@@ -133,8 +131,8 @@ def estimate_command(
         with cli_output.progress_reporter("training", quiet) as cb:
             result = estimate(
                 source, x=x, y=y, estimators=estimator, seed=seed, unit=unit.value,
-                table=TableOptions(discrete, continuous, max_rows, value(input_format),
-                                   CsvOptions(sep, decimal, thousands)),
+                table=table_options(discrete, continuous, max_rows, input_format, sep,
+                                    decimal, thousands),
                 knn=KnnConfig(k, transform, neighbours), neural=cfg,
                 inference=InferenceSpec(permutations, bootstrap),
                 gate=GateSpec(fail_below, fail_above, gate_on.value, fail_if_independent),

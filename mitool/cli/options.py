@@ -89,3 +89,14 @@ def read_source(data: str) -> str | bytes:
 def value(choice: Enum | None) -> str | None:
     """An option's Enum as the plain string the library takes (None stays None)."""
     return None if choice is None else choice.value
+
+
+def table_options(discrete: list[str], continuous: list[str], max_rows: int | None,
+                  input_format: Enum | None, sep: str | None, decimal: str | None,
+                  thousands: str | None):
+    """The shared table options as the library's ``TableOptions``."""
+    from mitool.data.loading import TableOptions
+    from mitool.data.tables import CsvOptions
+
+    return TableOptions(discrete, continuous, max_rows, value(input_format),
+                        CsvOptions(sep, decimal, thousands))

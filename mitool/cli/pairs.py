@@ -24,7 +24,7 @@ from mitool.cli.options import (
     Unit,
     UnitOption,
     read_source,
-    value,
+    table_options,
 )
 from mitool.cli.output import guarded
 
@@ -68,8 +68,6 @@ def pairs_command(
     Example: mitool pairs sample_data/wine.csv --target target --permutations 100
     """
     with guarded():
-        from mitool.data.loading import TableOptions
-        from mitool.data.tables import CsvOptions
         from mitool.errors import UsageError
         from mitool.estimators.config import KnnConfig
         from mitool.inference import InferenceSpec
@@ -87,8 +85,8 @@ def pairs_command(
             result = pairs(
                 source, target=target, columns=columns or None, estimator=estimator,
                 seed=seed, unit=unit.value,
-                table=TableOptions(discrete, continuous, max_rows, value(input_format),
-                                   CsvOptions(sep, decimal, thousands)),
+                table=table_options(discrete, continuous, max_rows, input_format, sep,
+                                    decimal, thousands),
                 knn=KnnConfig(k, transform), inference=InferenceSpec(permutations),
                 prescreen=prescreen, refine=refine,
                 parallel=Parallel(jobs, backend, address), progress=progress,

@@ -242,7 +242,7 @@ def render_estimate(result) -> None:
         console.print(
             f"headline (*): {head.estimator} = {_fmt_mi(result.mi)} {result.unit}"
             + (f", from {source}" if source else "") + (f"; {what}" if what else ""),
-            highlight=False, soft_wrap=True)
+            highlight=False)
 
 
 def register(app: typer.Typer) -> None:

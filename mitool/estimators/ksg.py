@@ -36,10 +36,11 @@ TIE_DRAWS = 5  # dequantization draws averaged on tied grid columns: seed-stable
 COPY_SHARE = 0.01
 
 
-def grid_step(column: np.ndarray) -> float | None:
+def grid_step(column: np.ndarray, distinct: np.ndarray | None = None) -> float | None:
     """The step of a tied column whose distinct values sit on a grid (integers, values
-    rounded to 0.01, ...), or None (no ties, or ties that are not a grid: copied rows)."""
-    u = np.unique(column)
+    rounded to 0.01, ...), or None (no ties, or ties that are not a grid: copied rows).
+    ``distinct``: the column's sorted distinct values, where already known."""
+    u = np.unique(column) if distinct is None else distinct
     if u.size == column.size or u.size < 2:
         return None
     gaps = np.diff(u)
@@ -64,13 +65,14 @@ def distinct_rows(data: PreparedData) -> tuple[PreparedData, str | None]:
     ties are not a grid (integers, rounded values) can only come from repeated rows, and
     their zero distances make k-NN's neighbour counts explode (6 nats on independent data
     written four times)."""
-    from mitool.estimators.registry import repeated_rows
+    from mitool.estimators.registry import distinct_values, repeated_rows
 
     cont = _continuous(data)
     if not cont or repeated_rows(data) < COPY_SHARE:
         return data, None
-    copied = [c for c in cont if np.unique(_column(data, c)).size < data.n
-              and grid_step(_column(data, c)) is None]
+    distinct = distinct_values(data)
+    copied = [c for c in cont if distinct[c].size < data.n
+              and grid_step(_column(data, c), distinct[c]) is None]
     if not copied:
         return data, None
     keep = np.sort(np.unique(np.hstack([data.x, data.y]), axis=0, return_index=True)[1])
@@ -84,12 +86,15 @@ def tie_views(data: PreparedData, seed: int) -> tuple[list[PreparedData], list[s
     grid is quantised, so each value is spread uniformly over its grid cell (the law of
     the underlying continuous value), and the estimate is the mean of ``TIE_DRAWS`` such
     draws, so it does not hang on one seed's tie-breaking."""
+    from mitool.estimators.registry import distinct_values
+
     if ("tie_views", seed) in data.memo:
         return data.memo[("tie_views", seed)]
     base, note = distinct_rows(data)
     notes = [note] if note else []
+    distinct = distinct_values(base)
     grid = {c: step for c in _continuous(base)
-            if (step := grid_step(_column(base, c))) is not None}
+            if (step := grid_step(_column(base, c), distinct[c])) is not None}
     if not grid:
         data.memo[("tie_views", seed)] = ([base], notes)
         return [base], notes

@@ -192,6 +192,17 @@ def _ksg_competes(data: PreparedData) -> str | None:
     return None
 
 
+def distinct_values(data: PreparedData) -> dict:
+    """Each column's sorted distinct values, by (side, index), computed once per data."""
+    import numpy as np
+
+    if "distinct_values" not in data.memo:
+        data.memo["distinct_values"] = {
+            (side, j): np.unique(values[:, j])
+            for side, values in (("x", data.x), ("y", data.y)) for j in range(values.shape[1])}
+    return data.memo["distinct_values"]
+
+
 def repeated_rows(data: PreparedData) -> float:
     """The share of rows that repeat an earlier row exactly (every selected column)."""
     import numpy as np
@@ -199,9 +210,9 @@ def repeated_rows(data: PreparedData) -> float:
     if "repeated_rows" in data.memo:
         return data.memo["repeated_rows"]
     share = 0.0
-    joint = np.hstack([data.x, data.y])  # (n, dx + dy)
     # a column whose values are all distinct rules repeats out (a 1-D sort, not a row sort)
-    if data.n and not any(np.unique(joint[:, j]).size == data.n for j in range(joint.shape[1])):
+    if data.n and not any(u.size == data.n for u in distinct_values(data).values()):
+        joint = np.hstack([data.x, data.y])  # (n, dx + dy)
         share = 1.0 - np.unique(joint, axis=0).shape[0] / data.n
     data.memo["repeated_rows"] = share
     return share

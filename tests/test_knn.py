@@ -218,3 +218,16 @@ def test_grid_search_threads_give_the_same_answer():
         neighbours.set_threads(None)
     assert many == one
     assert many == pytest.approx(1.0, abs=0.02)
+
+
+def test_integer_digamma_matches_scipy():
+    """KSG's ψ at integers, from one cumulative sum (no scipy.special import)."""
+    from scipy.special import digamma as scipy_digamma
+
+    from mitool.estimators.knn import digamma
+
+    n = np.arange(1, 300_001)
+    assert np.max(np.abs(digamma(n) - scipy_digamma(n))) < 1e-11
+    assert float(digamma(1)) == pytest.approx(-0.5772156649015329, abs=1e-15)
+    with pytest.raises(ValueError):
+        digamma(np.array([0.5]))

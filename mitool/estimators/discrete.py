@@ -20,7 +20,6 @@ All values are in nats and may be negative (``clip`` at 0 where a caller wants).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import digamma
 
 CORRECTIONS = ("plugin", "miller-madow", "grassberger", "chao-shen", "shrinkage", "permutation")
 DEFAULT_CORRECTION = "grassberger"  # chosen in benchmarks/discrete_mi.py (docs/benchmarks.md)
@@ -42,6 +41,8 @@ def _plugin_entropy(counts: np.ndarray) -> float:
 
 
 def _grassberger_entropy(counts: np.ndarray) -> float:
+    from scipy.special import digamma  # of half-integers; here, not at import (0.1 s)
+
     c = counts[counts > 0].astype(np.float64)
     n = c.sum()
     sign = np.where(c % 2 == 0, 1.0, -1.0)

@@ -157,3 +157,16 @@ def test_the_registry_says_which_numbers_compete():
     assert "below 500" in registry.get("ksg").competes(one.subset(np.arange(100)))
     small = registry.run_estimator("gcmi-bound", one.subset(np.arange(50)), RunOptions())
     assert not small.applicable and "needs at least 80 rows" in small.reason
+
+
+def test_gcmi_competes_where_its_held_out_bound_vouches_for_it():
+    """On a Gaussian with several columns gcmi is exact; its held-out bound falls short by
+    about what fitting costs (dx*dy/(2 n_fit)), so it competes again; on derived columns
+    (test_only_bounds_compete_for_the_maximum) the bound falls far below and it does not."""
+    from mitool.data import synthetic
+
+    d = synthetic.gaussian(3000, 6, 6, mi=1.0, seed=1, structure="sparse")
+    r = mitool.estimate(d.to_frame(), "x*", "y*", "auto", neural=NeuralConfig(steps=100))
+    gcmi = r.result("auto").details["components"]["gcmi"]
+    assert gcmi["competes"] and "benched" not in gcmi
+    assert r.mi == pytest.approx(1.0, abs=0.06)

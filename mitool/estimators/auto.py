@@ -39,15 +39,15 @@ from mitool.estimators.registry import auto_components, get, run_estimator
 DISAGREE_NATS = 0.1  # components further apart than this and their uncertainty: a warning
 
 
-def _copula_checks_out(gcmi: EstimatorResult | None, bound: EstimatorResult | None,
-                       data: PreparedData) -> bool:
+def _model_holds_up(gcmi: EstimatorResult, bound: EstimatorResult,
+                    data: PreparedData) -> bool:
     """Whether gcmi's Gaussian model holds up on rows it was not fitted to: its held-out
     DV bound (gcmi-bound) falls short of it by no more than fitting a Gaussian critic costs,
     about dx*dy/(2 n_fit) nats (the held-out loss of the dx*dy estimated cross terms), so
     the copula behaves as a Gaussian one, where gcmi is exact. Where the model is wrong
     (derived columns, a label against features) the bound falls far below and gcmi stays
     out of the maximum; on bmi's 25x25 Gaussians the shortfall is the fitting cost."""
-    if gcmi is None or bound is None or not bound.details.get("dims"):
+    if not bound.details.get("dims"):
         return False
     dx, dy = bound.details["dims"]
     n_fit = data.n // 2
@@ -89,9 +89,10 @@ def run(name: str, data: PreparedData, opts: RunOptions) -> EstimatorResult:
     # only numbers that cannot overshoot compete for the maximum (the registry's rule)
     benched = {n: get(n).competes(data) for n in usable if get(n).competes is not None}
     benched = {n: why for n, why in benched.items() if why}
-    if "gcmi" in benched and _copula_checks_out(usable.get("gcmi"), usable.get("gcmi-bound"),
-                                                data):
-        del benched["gcmi"]
+    for n in list(benched):  # a held-out bound of the same model may vouch for it
+        check = get(n).checked_by
+        if check in usable and _model_holds_up(usable[n], usable[check], data):
+            del benched[n]
     competing = {n: r for n, r in usable.items() if n not in benched} or usable
     chosen = max(competing, key=lambda n: competing[n].mi)
     head = usable[chosen]

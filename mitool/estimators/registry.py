@@ -82,6 +82,9 @@ class Estimator:
     # whether, as a component, it may supply auto's headline (the maximum): only numbers
     # that cannot overshoot may; None: always; else a rule giving the reason it may not
     competes: Rule | None = None
+    # a held-out bound of the same model: where it falls short of this estimate by no more
+    # than fitting that model costs, the estimate competes after all (auto)
+    checked_by: str | None = None
     # the kind on these columns where it depends on them (gcmi: a bound for one continuous
     # column against another); None: ``kind`` everywhere
     kind_on: Callable[[PreparedData], str] | None = None
@@ -316,7 +319,7 @@ ENTRIES: tuple[Estimator, ...] = (
         permutation_scheme="re-estimated with Y shuffled against X; raw (unclipped) gcmi "
                            "statistic",
         applies=_gcmi_rule, default_rank=2, auto_rank=0, in_auto=lambda d: not _all_discrete(d),
-        competes=_gcmi_competes,
+        competes=_gcmi_competes, checked_by="gcmi-bound",
         kind_on=lambda d: LOWER_BOUND if _gcmi_competes(d) is None else ESTIMATE,
         falls_short="the dependence is not a Gaussian copula (gcmi sees only its linear "
                     "part in the normal scores)"),

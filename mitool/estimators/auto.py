@@ -47,7 +47,7 @@ def _model_holds_up(gcmi: EstimatorResult, bound: EstimatorResult,
     the copula behaves as a Gaussian one, where gcmi is exact. Where the model is wrong
     (derived columns, a label against features) the bound falls far below and gcmi stays
     out of the maximum; on bmi's 25x25 Gaussians the shortfall is the fitting cost."""
-    if not bound.details.get("dims"):
+    if not bound.details.get("dims") or data.n < VOUCH_MIN_ROWS:
         return False
     dx, dy = bound.details["dims"]
     n_fit = data.n // 2
@@ -58,6 +58,9 @@ def _model_holds_up(gcmi: EstimatorResult, bound: EstimatorResult,
 
 
 COPULA_SLACK = 0.01  # nats beyond the fitting cost that the check forgives
+# below this many rows the bound's own noise (178 rows: halves 0.15 apart) makes the check
+# too weak to vouch for anything
+VOUCH_MIN_ROWS = 500
 
 
 def component_options(opts: RunOptions) -> RunOptions:

@@ -143,4 +143,32 @@ def write_all(folder: str | Path) -> dict[str, Case]:
     path = root / "categories.csv"
     cats.to_csv(path, index=False)
     cases["categories"] = Case(path, "shop", "colour", None, "independent: MI 0")
+
+    # encodings: a spreadsheet export in Windows-1252/Latin-1 (accents in the header and in
+    # a category), the same table in UTF-16 with its byte-order mark, one whose first
+    # 64 kB are plain ASCII (the accents come later) and a gzipped ';' Latin-1 file
+    rng = np.random.default_rng(7)
+    n = 3000
+    town = rng.integers(0, 4, size=n)
+    names = np.array(["Köln", "Zürich", "Genève", "Montréal"])
+    enc = pd.DataFrame({"städt": names[town], "größe": town + rng.normal(0, 0.7, size=n)})
+    clean = enc.assign(städt=town)
+    path = root / "latin1.csv"
+    path.write_bytes(enc.to_csv(index=False).encode("latin-1"))
+    cases["latin1"] = Case(path, "städt", "größe", clean, "Latin-1 / cp1252 text")
+    path = root / "utf16.csv"
+    path.write_bytes(enc.to_csv(index=False).encode("utf-16"))
+    cases["utf16"] = Case(path, "städt", "größe", clean, "UTF-16 with a byte-order mark")
+    late = pd.concat([enc.assign(städt="Bonn").iloc[:0]] + [enc] * 12).rename(
+        columns={"städt": "town", "größe": "size"})
+    late.iloc[: 4 * n, 0] = "Bonn"  # ASCII for the first 12,000 rows (more than 64 kB)
+    path = root / "late_latin1.csv"
+    path.write_bytes(late.to_csv(index=False).encode("latin-1"))
+    cases["late_latin1"] = Case(path, "town", "size", None, "accents after the first 64 kB")
+    import gzip
+
+    path = root / "latin1_semicolon.csv.gz"
+    path.write_bytes(gzip.compress(enc.to_csv(index=False, sep=";", decimal=",")
+                                   .encode("latin-1")))
+    cases["latin1_gzip"] = Case(path, "städt", "größe", clean, "gzip, ';', decimal commas")
     return cases

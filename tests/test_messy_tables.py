@@ -178,3 +178,48 @@ def test_dataframe_with_integer_column_names():
     assert r.x == ["0"] and r.y == ["1"] and r.mi > 0.2
     r2 = mitool.estimate(pd.DataFrame(a), x=[0, 2], y=1, estimators="ksg")
     assert r2.x == ["0", "2"]
+
+
+@pytest.mark.parametrize("name,said", [
+    ("latin1", "is not UTF-8 (byte 2 is not valid UTF-8): read as cp1252"),
+    ("utf16", "UTF-16 byte-order mark"),
+    ("latin1_gzip", "is not UTF-8 (byte 2 is not valid UTF-8): read as cp1252"),
+])
+def test_other_encodings_read_as_the_clean_table_and_say_so(cases, name, said):
+    c = cases[name]
+    opts = TableOptions(discrete="städt")
+    got = ksg(c.path, c.x, c.y, table=opts)
+    want = ksg(c.clean, c.x, c.y, table=opts)
+    assert got.mi == pytest.approx(want.mi, abs=1e-9) and got.mi > 0.5
+    assert any(said in w for w in got.warnings), got.warnings
+    assert got.to_dict()["columns"][0]["n_levels"] == 4  # Köln, Zürich, Genève, Montréal
+    if name == "latin1_gzip":  # the layout is sniffed on the decompressed text
+        assert any("--sep ';' --decimal ','" in w for w in got.warnings)
+
+
+def test_accents_after_the_first_64_kb_fall_back_with_the_offset(cases):
+    c = cases["late_latin1"]
+    r = ksg(c.path, c.x, c.y, table=TableOptions(discrete="town"))
+    first = next(i for i, b in enumerate(c.path.read_bytes()) if b >= 0x80)
+    assert first > 65536
+    assert any(f"byte {first:,} is not valid UTF-8): read as cp1252" in w for w in r.warnings)
+    assert r.to_dict()["columns"][0]["n_levels"] == 5  # Bonn and the four towns
+
+
+def test_a_given_encoding_is_used_and_a_wrong_one_refused_with_the_offset(cases, runner):
+    c = cases["latin1"]
+    ok = ksg(c.path, c.x, c.y, table=TableOptions(csv=CsvOptions(encoding="latin-1")))
+    assert not any("UTF-8" in w for w in ok.warnings) and ok.mi > 0.5
+    with pytest.raises(InputError, match=r"as utf-8: byte 2 is not valid utf-8; pass "
+                                         r"CsvOptions\(encoding=\.\.\.\)"):
+        ksg(c.path, c.x, c.y, table=TableOptions(csv=CsvOptions(encoding="utf-8")))
+    res = runner.invoke(app, ["estimate", str(c.path), "--x", c.x, "--y", c.y, "-e", "ksg",
+                              "--encoding", "utf-8", "-q"])
+    assert res.exit_code == 2 and res.stdout == ""
+    assert "byte 2 is not valid utf-8; pass --encoding" in res.stderr
+    res = runner.invoke(app, ["pairs", str(c.path), "--encoding", "klingon", "-q"])
+    assert res.exit_code == 2 and "unknown --encoding 'klingon'" in res.stderr
+    res = runner.invoke(app, ["pairs", str(c.path), "--target", c.y, "--encoding", "cp1252",
+                              "-f", "json", "-q"])
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(res.stdout)["pairs"][0]["x"] == c.x

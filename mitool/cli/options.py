@@ -62,6 +62,9 @@ DecimalOption = Annotated[str | None, typer.Option(
 ThousandsOption = Annotated[str | None, typer.Option(
     "--thousands", help="CSV thousands separator to remove, e.g. ',' (default: detected when "
     "every number uses it).")]
+EncodingOption = Annotated[str | None, typer.Option(
+    "--encoding", help="Text encoding of a CSV, e.g. cp1252, latin-1, utf-16 (default: UTF-8; "
+    "a file that is not UTF-8 is read as cp1252 or Latin-1, with a warning).")]
 SeedOption = Annotated[int, typer.Option(
     "--seed", help="Random seed (sampling, jitter, splits, training): the same seed, the same "
     "answer.")]
@@ -93,10 +96,10 @@ def value(choice: Enum | None) -> str | None:
 
 def table_options(discrete: list[str], continuous: list[str], max_rows: int | None,
                   input_format: Enum | None, sep: str | None, decimal: str | None,
-                  thousands: str | None):
+                  thousands: str | None, encoding: str | None = None):
     """The shared table options as the library's ``TableOptions``."""
     from mitool.data.loading import TableOptions
     from mitool.data.tables import CsvOptions
 
     return TableOptions(discrete, continuous, max_rows, value(input_format),
-                        CsvOptions(sep, decimal, thousands))
+                        CsvOptions(sep, decimal, thousands, encoding))

@@ -506,6 +506,20 @@ def _one_estimate(df, xs, ys, seed: int, neural, estimators=None, gate=None) -> 
     return out
 
 
+def _commit() -> str | None:
+    """The commit of the mitool imported (rows of a resumed run may span commits)."""
+    import subprocess
+
+    import mitool
+
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, cwd=Path(mitool.__file__).parent,
+                              check=True).stdout.strip() or None
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def run_one(name: str, seed: int, fast: bool) -> dict:
     """Every measurement of one construction x seed (runs in a worker process)."""
     from mitool.estimators.config import NeuralConfig
@@ -514,7 +528,7 @@ def run_one(name: str, seed: int, fast: bool) -> dict:
     df, xs, ys, truth, caps = cons.build(seed)
     neural = NeuralConfig(steps=300) if fast else None
     row = {"construction": name, "seed": seed, "mode": "fast" if fast else "full",
-           "n": len(df), "truth": truth, "caps": caps}
+           "n": len(df), "truth": truth, "caps": caps, "commit": _commit()}
     row.update(_one_estimate(df, xs, ys, seed, neural))
     if cons.gate:
         g = _one_estimate(df, xs, ys, seed, neural, gate=cons.gate)
@@ -733,6 +747,9 @@ def main() -> None:
           f"{'--fast: neural steps=300' if args.fast else 'default neural settings'}), "
           f"results in {path}\n")
     print("\n".join(headline_table(rows)))
+    commits = Counter(r.get("commit") or "not recorded" for r in rows)
+    print("\nmitool commit(s) of these rows: "
+          + ", ".join(f"{c} ({k} rows)" for c, k in commits.most_common()))
     print("\n### Components (mean; over = above truth + max(10%, 0.05); cap = above a "
           "physical cap; † = shown in the default report but not one of auto's components)\n")
     print("\n".join(component_table(rows)))

@@ -13,7 +13,7 @@ from typing import Any
 
 from mitool import __version__
 from mitool.data.columns import Prepared, prepare, split_specs
-from mitool.data.loading import TableOptions, load_frame
+from mitool.data.loading import TableOptions, flatten_columns, load_frame
 from mitool.errors import UsageError, names_parameters
 from mitool.estimators import parse_estimators
 from mitool.estimators.base import EstimatorResult, ProgressCallback, RunOptions
@@ -181,6 +181,7 @@ def estimate(
         if gate.on == "ci" and spec.bootstrap == 0:
             spec = dataclasses.replace(spec, bootstrap=DEFAULT_BOOTSTRAP)
             notes.append(f"--gate-on ci: computing intervals with {spec.bootstrap} subsamples")
+    data, table, x, y = flatten_columns(data, table, x, y)
     x_specs, y_specs = split_specs(x), split_specs(y)
     if not x_specs:
         raise UsageError("no X columns given ({param})", parameter="x")

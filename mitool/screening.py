@@ -29,7 +29,7 @@ import numpy as np
 from mitool import __version__
 from mitool.data.columns import split_specs
 from mitool.data.kinds import ColumnKind, TypedColumn, check_levels, classify
-from mitool.data.loading import TableOptions, load_frame
+from mitool.data.loading import TableOptions, flatten_columns, load_frame
 from mitool.errors import InputError, MitoolError, UsageError, names_parameters
 from mitool.estimators.base import PreparedData, ProgressCallback, RunOptions
 from mitool.estimators.config import KnnConfig, NeuralConfig
@@ -527,6 +527,7 @@ def pairs(
     check_unit(unit)
     workers = (os.cpu_count() or 1) if jobs == -1 else jobs
 
+    data, table, columns, target = flatten_columns(data, table, columns, target)
     col_specs = split_specs(columns) or ["*"]
     tgt = split_specs(target)
     if len(tgt) > 1:

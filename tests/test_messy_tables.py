@@ -223,3 +223,29 @@ def test_a_given_encoding_is_used_and_a_wrong_one_refused_with_the_offset(cases,
                               "-f", "json", "-q"])
     assert res.exit_code == 0, res.stderr
     assert json.loads(res.stdout)["pairs"][0]["x"] == c.x
+
+
+def test_multiindex_labels_select_columns():
+    """A MultiIndex frame's labels are tuples: alone, in lists, in discrete=, in pairs'
+    target; the report names them by their levels joined with '/'."""
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    u = rng.normal(size=1500)
+    df = pd.DataFrame({("delay", "dep"): u,
+                       ("delay", "arr"): 0.8 * u + 0.6 * rng.normal(size=1500),
+                       ("w", "t"): rng.normal(size=1500), ("w", "c"): (u > 0).astype(int)})
+    flat = df.set_axis(["delay/dep", "delay/arr", "w/t", "w/c"], axis=1)
+    one = ksg(df, ("delay", "dep"), ("delay", "arr"))
+    assert (one.to_dict()["x"], one.to_dict()["y"]) == (["delay/dep"], ["delay/arr"])
+    assert one.mi == pytest.approx(ksg(flat, "delay/dep", "delay/arr").mi, abs=1e-12)
+    assert one.mi == pytest.approx(-0.5 * np.log(1 - 0.8**2), abs=0.05)
+    two = ksg(df, [("delay", "dep")], [("delay", "arr"), ("w", "t")])
+    assert two.to_dict()["y"] == ["delay/arr", "w/t"]
+    assert ksg(df, "delay/dep", "w/*").to_dict()["y"] == ["w/t", "w/c"]  # names and globs
+    lab = ksg(df, ("delay", "dep"), ("w", "c"), table=TableOptions(discrete=[("w", "c")]))
+    assert [c["kind"] for c in lab.to_dict()["columns"]] == ["continuous", "discrete"]
+    with pytest.raises(InputError, match="unknown column 'delay'; did you mean 'delay/dep'"):
+        ksg(df, ("delay", "nope"), ("w", "t"))  # not a label: two names, and neither is one
+    screen = mitool.pairs(df, target=("delay", "arr"), seed=0).to_dict()
+    assert screen["pairs"][0]["x"] == "delay/dep"

@@ -69,6 +69,36 @@ class NumberColumns:
         return self.columns[name]
 
 
+# a MultiIndex label ("delay", "dep") is named by its levels joined: "delay/dep"
+LEVEL_SEP = "/"
+
+
+def flatten_columns(data: Any, table: TableOptions, *specs: Any) -> tuple[Any, ...]:
+    """A DataFrame with MultiIndex columns as flat string names ("delay/dep"), and every
+    column spec that is one of its labels (a tuple, alone or in a list) as that name;
+    anything else passes through. Returns ``(data, table, *specs)``."""
+    cols = getattr(data, "columns", None)
+    if cols is None or getattr(cols, "nlevels", 1) == 1:
+        return (data, table, *specs)
+    labels = set(cols)
+
+    def flat(label: Any) -> str:
+        return LEVEL_SEP.join(str(part) for part in label)
+
+    def name(spec: Any) -> Any:
+        if isinstance(spec, tuple) and spec in labels:
+            return flat(spec)
+        if isinstance(spec, (list, tuple, set, frozenset)):
+            return [name(s) for s in spec]
+        return spec
+
+    import dataclasses
+
+    table = dataclasses.replace(table, discrete=name(table.discrete),
+                                continuous=name(table.continuous))
+    return (data.set_axis([flat(c) for c in cols], axis=1), table, *map(name, specs))
+
+
 def load_frame(
     source: Any,
     columns_x: list[str],

@@ -239,6 +239,16 @@ def test_load_model_refuses_other_files(runner, bars, tmp_path):
         assert str(junk) in result.stderr
         assert "not a mitool cluster model" in result.stderr or "is not a file" in result.stderr
         assert "Traceback" not in result.output and result.stdout == ""
+        assert "Weights only" not in result.stderr and "PyTorch 2" not in result.stderr
+
+
+def test_load_model_says_what_the_file_is(runner, bars, tmp_path):
+    csv = tmp_path / "table.csv"
+    csv.write_text("a,b\n1,2\n")
+    result = runner.invoke(app, ["cluster", str(bars), "--load-model", str(csv), "--quiet"])
+    assert result.exit_code == 2
+    assert (f"'{csv}' is not a mitool cluster model (a text file, starting 'a,b'); pass a "
+            "file written by --save-model") in " ".join(result.stderr.split())
 
 
 def _never_train(monkeypatch):

@@ -153,3 +153,22 @@ def test_working_size_follows_the_content_not_the_file_size(tmp_path):
         for i in range(3):
             Image.fromarray(img).save(folder / f"{i}.png")
     assert load_folder(tmp_path / "blob").image_size < load_folder(tmp_path / "stripes").image_size
+
+
+def test_mixed_sizes_are_said_with_counts_before_resizing(mixed):
+    said = []
+    data = load_folder(mixed, image_size=8, framing="full",
+                       progress=lambda done, total, f: said.append(f.get("message")))
+    note = ("images of 2 sizes: 8x8 (5), 16x12 (1); each is resized to 8x8, so the images "
+            "that are not square (1 of 6, up to 1.33:1) are stretched; crop or pad them to "
+            "one shape to keep their proportions")
+    assert data.notes == [note]
+    assert said[0] == note  # the first thing reported, before any image is decoded
+
+
+def test_one_size_says_nothing(tmp_path):
+    for i in range(4):
+        _write(tmp_path / f"{i}.png", size=(10, 6), value=40 * i)
+    said = []
+    data = load_folder(tmp_path, progress=lambda done, total, f: said.append(f))
+    assert data.notes == [] and not any("message" in f for f in said)

@@ -348,7 +348,7 @@ def _result(data: ImageSet, scored: dict, k: int, seed: int, baseline: bool, sta
         chosen_subhead=main["chosen"], subhead_losses=main["losses"],
         loss=main["losses"][main["chosen"]], metrics=metrics, baseline_kmeans=base,
         seconds=time.perf_counter() - start, device=str(dev), threads=n_threads,
-        warnings=_skip_warnings(data) + structure_warnings(sizes, main["mi"], k),
+        warnings=_skip_warnings(data) + data.notes + structure_warnings(sizes, main["mi"], k),
         labels=data.labels, label_names=data.label_names, channels=data.channels,
         image_size=data.image_size, images=data.images, mutual_information=main["mi"],
         framed=data.framed, inverted=data.inverted,

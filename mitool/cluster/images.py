@@ -43,6 +43,7 @@ class ImageSet:
     skipped: list[str] = field(default_factory=list)
     framed: bool = False  # each image was cut to the square around its object (framing.py)
     inverted: np.ndarray | None = None  # (N,) bool: framing made dark-on-light light-on-dark
+    notes: list[str] = field(default_factory=list)  # e.g. mixed sizes, said before resizing
 
     @property
     def n_skipped(self) -> int:
@@ -226,6 +227,30 @@ def _survey(readable: list[tuple[Path, tuple]], native: int, framing: str,
     return framed, choose_image_size(at_ref, MAX_DEFAULT_SIZE)
 
 
+def size_note(sizes: list[tuple[int, int]], side: int, framed: bool) -> str | None:
+    """What happens to images of mixed sizes, with the counts (None when all are one size):
+    every image becomes side x side, so a non-square one is stretched unless framing cuts
+    the square around its object first."""
+    from collections import Counter
+
+    counts = Counter(sizes)
+    if len(counts) < 2:
+        return None
+    shown = ", ".join(f"{w}x{h} ({c:,})" for (w, h), c in counts.most_common(4))
+    more = f" and {len(counts) - 4} more" if len(counts) > 4 else ""
+    oblong = sum(c for (w, h), c in counts.items() if w != h)
+    ratios = [max(w, h) / min(w, h) for (w, h) in counts if w != h and min(w, h) > 0]
+    text = f"images of {len(counts)} sizes: {shown}{more}; each is resized to {side}x{side}"
+    if not oblong:
+        return text
+    if framed:
+        return (f"{text}, after cutting the square around its object ({oblong:,} of "
+                f"{len(sizes):,} are not square, up to {max(ratios):.2f}:1)")
+    return (f"{text}, so the images that are not square ({oblong:,} of {len(sizes):,}, up to "
+            f"{max(ratios):.2f}:1) are stretched; crop or pad them to one shape to keep their "
+            "proportions")
+
+
 def _labels_from_folders(folder: Path, paths: list[Path]) -> tuple[np.ndarray, list[str]] | None:
     """Labels = first sub-folder name, only when every image sits in one and >= 2 exist."""
     parts = [p.relative_to(folder).parts for p in paths]
@@ -285,6 +310,11 @@ def load_folder(
     framed, measured = _survey(readable, native, framing, image_size is None)
     image_size = image_size if image_size is not None else measured
 
+    notes = [n for n in [size_note([h[1] for _, h in readable], image_size, framed)] if n]
+    if progress is not None:
+        for note in notes:  # said before the (long) decoding and resizing
+            progress(0, 0, {"message": note})
+
     # (N, 3, S, S) uint8 while the colour mode is open; 1 channel right away when it is not
     n = len(readable)
     planes = 1 if channels == 1 else 3
@@ -323,4 +353,5 @@ def load_folder(
         skipped=sorted(skipped),
         framed=framed,
         inverted=inverted[:len(kept)] if framed else None,
+        notes=notes,
     )

@@ -44,11 +44,12 @@ def load_model(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise InputError(f"model file '{path}' is not a file")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - text, empty, zip or pickle junk all raise differently
-        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        raise InputError(f"'{path}' is not a mitool cluster model ({reason})") from None
+    except Exception:  # noqa: BLE001 - text, empty, zip or pickle junk all raise differently
+        raise InputError(f"'{path}' is not a mitool cluster model ({_what_it_is(path)}); "
+                         "pass a file written by --save-model") from None
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
-        raise InputError(f"'{path}' is not a mitool cluster model")
+        raise InputError(f"'{path}' is not a mitool cluster model (a PyTorch file of something "
+                         "else); pass a file written by --save-model")
     try:
         version = int(payload.get("format_version", 0))
         ModelSpec.from_dict(payload["spec"])
@@ -60,3 +61,20 @@ def load_model(path: str | os.PathLike[str]) -> dict[str, Any]:
     if version > MODEL_FORMAT_VERSION:
         raise InputError(f"'{path}' was saved by a newer mitool; upgrade to load it")
     return payload
+
+
+def _what_it_is(path: str | os.PathLike[str]) -> str:
+    """What a file that torch could not load looks like, in words (PyTorch's own message
+    is about its unpickler, which a user did not ask about)."""
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    if not head:
+        return "the file is empty"
+    if head.startswith(b"PK\x03\x04"):
+        return "a zip or PyTorch file holding objects other than a saved model"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not a PyTorch file"
+    first = text.splitlines()[0][:40] if text.strip() else ""
+    return f"a text file, starting {first!r}" if first else "a text file"

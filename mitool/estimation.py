@@ -53,6 +53,8 @@ class EstimateResult:
     warnings: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. the CI gate outcome
     columns: list[dict[str, Any]] = field(default_factory=list)  # kind and reason per column
+    # H(X), H(Y) in nats of the all-discrete sides (None: a continuous side), as caps.py
+    entropies: tuple[float | None, float | None] = (None, None)
 
     @property
     def headline(self) -> EstimatorResult | None:
@@ -76,8 +78,20 @@ class EstimateResult:
                 return r
         raise KeyError(name)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The versioned JSON report (schema documented in docs/json-schema.md)."""
+    def normalized(self) -> dict[str, float | None]:
+        """The headline on a 0-1 scale (``mitool.normalize``: IC for continuous sides, the
+        share of the smaller discrete entropy otherwise), with the discrete sides'
+        entropies ``H_x``, ``H_y`` in the report's unit (None for a continuous side)."""
+        from mitool.normalize import normalized
+        from mitool.units import to_nats, to_unit
+
+        h_x, h_y = self.entropies
+        return {"H_x": to_unit(h_x, self.unit), "H_y": to_unit(h_y, self.unit),
+                **normalized(to_nats(self.mi, self.unit), h_x, h_y)}
+
+    def to_dict(self, normalized: bool = False) -> dict[str, Any]:
+        """The versioned JSON report (schema documented in docs/json-schema.md); with
+        ``normalized``, the ``normalized`` block (``--normalize``)."""
         h = self.headline
         results = []
         for r in self.results:
@@ -109,6 +123,7 @@ class EstimateResult:
             "seconds": round(self.seconds, 4),
             "results": results,
             "warnings": self.warnings,
+            **({"normalized": self.normalized()} if normalized else {}),
             **self.extra,
         }
 
@@ -200,6 +215,7 @@ def estimate(
                                  seed=seed, decimal=loaded.decimal, thousands=loaded.thousands)
     data_ = prepared.data
     warnings = list(loaded.notes) + list(prepared.warnings)
+    from mitool.estimators.caps import side_entropies
     from mitool.estimators.ksg import distinct_rows
     from mitool.estimators.registry import repeated_rows
 
@@ -250,6 +266,7 @@ def estimate(
         warnings=warnings,
         extra={"notes": notes} if notes else {},
         columns=[{**c.to_dict(), "side": "x" if c.name in xs else "y"} for c in prepared.columns],
+        entropies=side_entropies(data_),
     )
     if gate is not None and gate.active:
         result.extra["gate"] = evaluate_gate(gate, result.to_dict())

@@ -57,6 +57,18 @@ class PairScore:
     prescreen_mi: float | None = None
     method: str | None = None
     note: str | None = None
+    # H of each all-discrete column of the pair in nats (None: continuous), as caps.py
+    entropies: tuple[float | None, float | None] = (None, None)
+
+    def normalized(self, unit: str) -> dict[str, float | None]:
+        """The score on a 0-1 scale (``mitool.normalize``) with the entropies in ``unit``,
+        the unit ``mi`` is in."""
+        from mitool.normalize import normalized
+        from mitool.units import to_nats, to_unit
+
+        h_x, h_y = self.entropies
+        return {"H_x": to_unit(h_x, unit), "H_y": to_unit(h_y, unit),
+                **normalized(to_nats(self.mi, unit), h_x, h_y)}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,7 +102,8 @@ class PairsResult:
     prescreen: str | None = None
     refine: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, normalized: bool = False) -> dict[str, Any]:
+        """The versioned JSON report; with ``normalized``, each pair's 0-1 readings."""
         return {
             "schema_version": SCHEMA_VERSION,
             "mitool_version": __version__,
@@ -111,7 +124,8 @@ class PairsResult:
             "seconds": round(self.seconds, 4),
             "columns": self.columns,
             "skipped": self.skipped,
-            "pairs": [s.to_dict() for s in self.scores],
+            "pairs": [{**s.to_dict(), **({"normalized": s.normalized(self.unit)}
+                                         if normalized else {})} for s in self.scores],
             "warnings": self.warnings,
         }
 
@@ -192,7 +206,7 @@ def pair_seed(seed: int, i: int, j: int) -> int:
 def score_pair(values: np.ndarray, numeric: np.ndarray, cols: Columns, i: int, j: int,
                settings: PairSettings, seed: int) -> PairScore:
     """Estimate I(column i; column j) on the rows where both are present (MI in nats)."""
-    from mitool.estimators.caps import apply_cap, entropy_cap
+    from mitool.estimators.caps import apply_cap, entropy_cap, side_entropies
     from mitool.estimators.registry import run_estimator
     from mitool.inference import InferenceSpec, attach_inference
 
@@ -234,7 +248,8 @@ def score_pair(values: np.ndarray, numeric: np.ndarray, cols: Columns, i: int, j
                           permutations=settings.permutations, transform=settings.transform)
         r = run_estimator(est, data, opts)
         attach_inference(r, data, opts, InferenceSpec(settings.permutations, 0))
-        apply_cap(r, entropy_cap(data))  # never above what a discrete column can carry
+        entropies = side_entropies(data)
+        apply_cap(r, entropy_cap(data, entropies))  # never above what a discrete side carries
     except MitoolError as exc:
         return done(note=str(exc))
     if not r.applicable:
@@ -242,6 +257,7 @@ def score_pair(values: np.ndarray, numeric: np.ndarray, cols: Columns, i: int, j
     d = r.details
     note = "; ".join(r.warnings) if r.warnings else None
     return done(mi=r.mi, note=note, mi_raw=d.get("mi_raw", r.mi), p_value=d.get("p_value"),
+                entropies=entropies,
                 null_p95=d.get("null_p95"), method=d.get("method") or d.get("bound"))
 
 

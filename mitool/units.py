@@ -21,6 +21,11 @@ _INFO_KEYS = {
 }
 
 
+def to_nats(value: float | None, unit: str) -> float | None:
+    """The report's unit -> nats (one number)."""
+    return value if unit == "nats" or value is None else value * math.log(2)
+
+
 def to_unit(value: Any, unit: str) -> Any:
     """Nats -> the report's unit (bits divide by ln 2); lists convert element-wise."""
     if unit == "nats" or value is None:

@@ -60,17 +60,18 @@ def table():
 def test_every_estimate_key_is_documented(table):
     quick = NeuralConfig(steps=100)
     docs = [mitool.estimate(table, "x*", "y", "all", neural=quick,
-                            inference=InferenceSpec(9, 3)).to_dict(),
+                            inference=InferenceSpec(9, 3)).to_dict(normalized=True),
             mitool.estimate(table, "x*", "label", "auto,ksg,gcmi", neural=quick,
-                            inference=InferenceSpec(9, 3)).to_dict(),
-            mitool.estimate(table, "sign", "label", "ksg,gcmi",
-                            inference=InferenceSpec(9, 3)).to_dict()]  # two discrete sides
+                            inference=InferenceSpec(9, 3)).to_dict(normalized=True),
+            mitool.estimate(table, "sign", "label", "ksg,gcmi",  # two discrete sides
+                            inference=InferenceSpec(9, 3)).to_dict(normalized=True)]
     missing = sorted({k for d in docs for k in _undocumented(d, SCHEMA)})
     assert not missing, f"document these in docs/json-schema.md: {missing}"
 
 
 def test_every_pairs_key_is_documented(table):
-    doc = mitool.pairs(table, target="label", inference=InferenceSpec(5)).to_dict()
+    doc = mitool.pairs(table, target="label", inference=InferenceSpec(5)).to_dict(
+        normalized=True)
     doc["top"] = 3  # only with --top (the CLI adds it)
     assert not _undocumented(doc, SCHEMA)
 

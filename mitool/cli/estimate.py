@@ -19,6 +19,7 @@ from mitool.cli.options import (
     FormatOption,
     InputFormatOption,
     MaxRowsOption,
+    NormalizeOption,
     OutputOption,
     QuietOption,
     SeedOption,
@@ -65,6 +66,7 @@ def estimate_command(
     decimal: DecimalOption = None,
     thousands: ThousandsOption = None,
     encoding: EncodingOption = None,
+    normalize: NormalizeOption = False,
     seed: SeedOption = 0,
     transform: str | None = typer.Option(None, "--transform", help="standardize or copula (per-column normal scores of the ranks: MI unchanged, robust to heavy tails and skew), for ksg and the neural estimators alike. Default: plain ksg, and the neural estimators' own default."),
     steps: int | None = typer.Option(None, "--steps", help="Neural: maximum training steps."),
@@ -140,7 +142,7 @@ def estimate_command(
                 gate=GateSpec(fail_below, fail_above, gate_on.value, fail_if_independent),
                 progress=cb,
             )
-        _finish(result, fmt, output, plot)
+        _finish(result, fmt, output, plot, normalize)
         gate = result.gate
         if gate is not None:
             for check in gate["checks"]:
@@ -150,12 +152,13 @@ def estimate_command(
                 raise typer.Exit(gate["exit_code"])
 
 
-def _finish(result, fmt: Format, output: Path | None, plot: Path | None) -> None:
+def _finish(result, fmt: Format, output: Path | None, plot: Path | None,
+            normalize: bool = False) -> None:
     """Warnings to stderr, the report to stdout, then the files (a late write failure still
     leaves the report on stdout, and exits 1)."""
-    doc = result.to_dict()
+    doc = result.to_dict(normalized=normalize)
     emitted = cli_output.emit_report(
-        fmt, doc, table=lambda: render_estimate(result),
+        fmt, doc, table=lambda: render_estimate(result, normalize),
         csv=lambda: estimate_csv(result, doc), warnings=result.warnings,
     )
     plot_writer = None
@@ -187,7 +190,7 @@ def _fmt_mi(value: float | None, digits: int = 4) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def render_estimate(result) -> None:
+def render_estimate(result, normalize: bool = False) -> None:
     """The Rich table for people (stdout)."""
     from rich.markup import escape
     from rich.table import Table
@@ -245,6 +248,23 @@ def render_estimate(result) -> None:
             f"headline (*): {head.estimator} = {_fmt_mi(result.mi)} {result.unit}"
             + (f", from {source}" if source else "") + (f"; {what}" if what else ""),
             highlight=False)
+    if normalize and head is not None:
+        console.print(f"on a 0-1 scale: {describe_normalized(result.normalized(), result.unit)}",
+                      highlight=False)
+
+
+def describe_normalized(n: dict, unit: str) -> str:
+    """One line for people: the 0-1 readings and the entropies they divide by."""
+    parts = []
+    if n.get("ic") is not None:
+        parts.append(f"IC {n['ic']:.3f} (|rho| of a Gaussian pair with this MI)")
+    if n.get("share_of_entropy") is not None:
+        parts.append(f"{n['share_of_entropy']:.3f} of the smaller discrete entropy")
+    if n.get("symmetric_uncertainty") is not None:
+        parts.append(f"symmetric uncertainty {n['symmetric_uncertainty']:.3f}")
+    ent = [f"H({s}) = {n[k]:.4f} {unit}" for s, k in (("X", "H_x"), ("Y", "H_y"))
+           if n.get(k) is not None]
+    return "; ".join(parts) + (f" ({', '.join(ent)})" if ent else "")
 
 
 def register(app: typer.Typer) -> None:

@@ -79,6 +79,10 @@ OutputOption = Annotated[Path | None, typer.Option(
     help="Also write the report (JSON, or CSV with --format csv) to this file, atomically.")]
 UnitOption = Annotated[Unit, typer.Option(
     "--unit", case_sensitive=False, help="Report MI in nats or bits.")]
+NormalizeOption = Annotated[bool, typer.Option(
+    "--normalize", help="Also report MI on a 0-1 scale: the informational coefficient of "
+    "correlation sqrt(1 - e^(-2I)) for continuous sides (|rho| for a Gaussian pair), I as a "
+    "share of the smaller entropy with a discrete side, and the discrete sides' entropies.")]
 # ``sample`` makes data, not a report: its --output replaces stdout (same name, other meaning)
 DataOutputOption = Annotated[Path | None, typer.Option(
     "--output", "-o", help="CSV file to write, atomically (default: stdout).")]

@@ -17,6 +17,7 @@ from mitool.cli.options import (
     FormatOption,
     InputFormatOption,
     MaxRowsOption,
+    NormalizeOption,
     OutputOption,
     QuietOption,
     SeedOption,
@@ -31,6 +32,8 @@ from mitool.cli.output import guarded
 
 CSV_FIELDS = ["x", "y", "mi", "mi_raw", "estimator", "n_used", "p_value", "q_value", "null_p95",
               "prescreen_mi", "seconds", "note"]
+# with --normalize (docs/json-schema.md, the pairs' normalized block)
+NORMALIZED_FIELDS = ["ic", "share_of_entropy", "symmetric_uncertainty", "H_x", "H_y"]
 
 
 def pairs_command(
@@ -57,6 +60,7 @@ def pairs_command(
     decimal: DecimalOption = None,
     thousands: ThousandsOption = None,
     encoding: EncodingOption = None,
+    normalize: NormalizeOption = False,
     transform: str = typer.Option("standardize", "--transform", help="ksg: standardize or copula."),
     seed: SeedOption = 0,
     top: int | None = typer.Option(None, "--top", help="Report only the N highest pairs (every format)."),
@@ -93,13 +97,16 @@ def pairs_command(
                 prescreen=prescreen, refine=refine,
                 parallel=Parallel(jobs, backend, address), progress=progress,
             )
-        doc = result.to_dict()
+        doc = result.to_dict(normalized=normalize)
         if top is not None:
             doc["top"] = top
             doc["pairs"] = doc["pairs"][:top]
+        csv_fields = CSV_FIELDS + (NORMALIZED_FIELDS if normalize else [])
         emitted = cli_output.emit_report(
             fmt, doc, table=lambda: _render(doc),
-            csv=lambda: cli_output.csv_text(CSV_FIELDS, doc["pairs"]), warnings=result.warnings,
+            csv=lambda: cli_output.csv_text(
+                csv_fields, [{**r, **r.get("normalized", {})} for r in doc["pairs"]]),
+            warnings=result.warnings,
         )
         heatmap_writer = None
         if heatmap is not None:
@@ -139,6 +146,9 @@ def _render(doc: dict) -> None:
     if doc["permutations"]:
         table.add_column("p-value", justify="right", no_wrap=True)
         table.add_column("q-value", justify="right", no_wrap=True)
+    normalized = bool(rows) and "normalized" in rows[0]
+    if normalized:
+        table.add_column("0-1", justify="right", no_wrap=True)
     table.add_column("rows", justify="right", no_wrap=True)
     table.add_column("notes", overflow="fold")
     for i, r in enumerate(rows, 1):
@@ -149,9 +159,24 @@ def _render(doc: dict) -> None:
         if doc["permutations"]:
             cells.append("—" if r["p_value"] is None else f"{r['p_value']:.3g}")
             cells.append("—" if r["q_value"] is None else f"{r['q_value']:.3g}")
+        if normalized:
+            cells.append(_zero_one(r["normalized"]))
         cells += [f"{r['n_used']:,}", escape(r["note"] or "")]
         table.add_row(*cells)
     cli_output.stdout_console().print(table)
+    if normalized:
+        cli_output.stdout_console().print(
+            "0-1: IC = sqrt(1 - e^(-2 MI)) for two continuous columns (|rho| of a Gaussian "
+            "pair); H = MI as a share of the smaller entropy of the discrete columns",
+            highlight=False)
+
+
+def _zero_one(n: dict) -> str:
+    if n.get("ic") is not None:
+        return f"IC {n['ic']:.3f}"
+    if n.get("share_of_entropy") is not None:
+        return f"H {n['share_of_entropy']:.3f}"
+    return "—"
 
 
 def register(app: typer.Typer) -> None:

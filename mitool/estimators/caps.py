@@ -15,18 +15,33 @@ import numpy as np
 from mitool.estimators.base import EstimatorResult, PreparedData
 
 
-def entropy_cap(data: PreparedData) -> tuple[float, str] | None:
-    """(cap in nats, what it is) from the all-discrete sides, or None without one."""
-    caps = []
-    for side, values, discrete in (("X", data.x, data.x_discrete), ("Y", data.y, data.y_discrete)):
+def side_entropies(data: PreparedData) -> tuple[float | None, float | None]:
+    """H(X), H(Y) in nats for the all-discrete sides (None for a side with a continuous
+    column): Miller-Madow corrected, never above ln K for K observed levels."""
+    out: list[float | None] = []
+    for values, discrete in ((data.x, data.x_discrete), (data.y, data.y_discrete)):
         if values.shape[1] == 0 or not discrete.all():
+            out.append(None)
             continue
         _, counts = np.unique(values, axis=0, return_counts=True)
         k, n = counts.size, int(counts.sum())
         p = counts / n
         plugin = float(-(p * np.log(p)).sum())
         corrected = plugin + (k - 1) / (2.0 * n)  # Miller-Madow
-        cap = min(corrected, math.log(k)) if k > 1 else 0.0
+        out.append(min(corrected, math.log(k)) if k > 1 else 0.0)
+    return out[0], out[1]
+
+
+def entropy_cap(data: PreparedData,
+                entropies: tuple[float | None, float | None] | None = None
+                ) -> tuple[float, str] | None:
+    """(cap in nats, what it is) from the all-discrete sides, or None without one."""
+    caps = []
+    h = side_entropies(data) if entropies is None else entropies
+    for side, values, cap in (("X", data.x, h[0]), ("Y", data.y, h[1])):
+        if cap is None:
+            continue
+        k = np.unique(values, axis=0).shape[0]
         caps.append((cap, f"H({side}) = {cap:.4f} nats ({k} levels: at most ln {k} = "
                           f"{math.log(k):.4f})"))
     return min(caps) if caps else None

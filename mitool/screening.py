@@ -28,7 +28,7 @@ import numpy as np
 
 from mitool import __version__
 from mitool.data.columns import split_specs
-from mitool.data.kinds import ColumnKind, TypedColumn, check_levels, classify
+from mitool.data.kinds import FEW_VALUES, ColumnKind, TypedColumn, check_levels, classify
 from mitool.data.loading import TableOptions, flatten_columns, load_frame
 from mitool.errors import InputError, MitoolError, UsageError, names_parameters
 from mitool.estimators.base import PreparedData, ProgressCallback, RunOptions
@@ -150,6 +150,7 @@ class Columns:
     info: list[ColumnKind]
     discrete: list[bool]
     has_numeric: list[bool]  # discrete columns whose levels are numbers (see check_levels)
+    coded: list[str | None] = field(default_factory=list)  # a pair row's note: read as codes
 
 
 @dataclass(frozen=True)
@@ -165,14 +166,21 @@ class PairSettings:
 def _type_columns(frame, names: list[str], discrete: list[str], continuous: list[str],
                   decimal: str, thousands: str | None):
     """(values (n, c), numeric (n, c), Columns, warnings, skipped) for the kept columns."""
-    kept, infos, disc, has_num, vals, nums = [], [], [], [], [], []
+    kept, infos, disc, has_num, vals, nums, coded = [], [], [], [], [], [], []
     warnings: list[str] = []
     skipped: list[dict[str, str]] = []
+    codes: list[str] = []
     n = len(frame)
     for c in names:
         declared = "discrete" if c in discrete else "continuous" if c in continuous else None
         try:
             col = classify(frame[c], c, declared, decimal=decimal, thousands=thousands)
+            levels = _code_levels(col) if declared is None else None
+            if levels is not None:  # a small-integer code: its MI is the contingency one
+                col = classify(frame[c], c, "discrete", decimal=decimal, thousands=thousands)
+                col.info.reason = (f"numeric with {levels} integer levels: read as discrete "
+                                   f"codes (--continuous {c} reads it as a number)")
+                codes.append(f"{c} ({levels})")
         except InputError as exc:
             skipped.append({"column": c, "reason": str(exc)})
             continue
@@ -191,9 +199,29 @@ def _type_columns(frame, names: list[str], discrete: list[str], continuous: list
         has_num.append(col.numeric_values is not None)
         vals.append(v)
         nums.append(col.numeric_values if col.numeric_values is not None else np.full(n, np.nan))
+        coded.append(f"{c} read as discrete codes" if levels is not None else None)
+    if codes:
+        warnings.append(
+            f"{len(codes)} numeric column(s) with at most {FEW_VALUES} integer levels read as "
+            f"discrete codes, so their MI is the contingency (or Ross) MI of the levels: "
+            f"{', '.join(codes[:MAX_LISTED])}{', ...' if len(codes) > MAX_LISTED else ''}; "
+            "--continuous NAME reads one as a number")
     values = np.column_stack(vals) if vals else np.empty((n, 0))
     numeric = np.column_stack(nums) if nums else np.empty((n, 0))
-    return values, numeric, Columns(kept, infos, disc, has_num), warnings, skipped
+    return values, numeric, Columns(kept, infos, disc, has_num, coded), warnings, skipped
+
+
+def _code_levels(col) -> int | None:
+    """The number of levels of a numeric column that looks like a code (2 to FEW_VALUES
+    distinct integers), else None. k-NN on such a column reads the MI of the levels spread
+    over their steps, which can be several times below the contingency MI of the codes."""
+    if col.discrete or col.info.source not in ("numeric", "text"):
+        return None
+    present = col.values[~np.isnan(col.values)]
+    distinct = np.unique(present)
+    if 1 < distinct.size <= FEW_VALUES and bool(np.all(distinct == np.round(distinct))):
+        return int(distinct.size)
+    return None
 
 
 def pair_seed(seed: int, i: int, j: int) -> int:
@@ -255,7 +283,8 @@ def score_pair(values: np.ndarray, numeric: np.ndarray, cols: Columns, i: int, j
     if not r.applicable:
         return done(note=r.reason)
     d = r.details
-    note = "; ".join(r.warnings) if r.warnings else None
+    said = [cols.coded[x] for x in (i, j) if cols.coded and cols.coded[x]] + list(r.warnings)
+    note = "; ".join(said) if said else None
     return done(mi=r.mi, note=note, mi_raw=d.get("mi_raw", r.mi), p_value=d.get("p_value"),
                 entropies=entropies,
                 null_p95=d.get("null_p95"), method=d.get("method") or d.get("bound"))

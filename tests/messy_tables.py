@@ -171,4 +171,13 @@ def write_all(folder: str | Path) -> dict[str, Case]:
     path.write_bytes(gzip.compress(enc.to_csv(index=False, sep=";", decimal=",")
                                    .encode("latin-1")))
     cases["latin1_gzip"] = Case(path, "städt", "größe", clean, "gzip, ';', decimal commas")
+
+    # small-integer codes read as numbers: engines (1-4) against seat classes (1-3)
+    rng = np.random.default_rng(8)
+    engines = rng.integers(1, 5, size=2000)
+    seats = np.where(rng.random(2000) < 0.5, np.minimum(engines, 3), rng.integers(1, 4, 2000))
+    path = root / "codes.csv"
+    pd.DataFrame({"engines": engines, "seats": seats,
+                  "weight": engines + rng.normal(0, 1, 2000)}).to_csv(path, index=False)
+    cases["codes"] = Case(path, "engines", "seats", None, "integer codes with 4 and 3 levels")
     return cases

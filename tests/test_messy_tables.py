@@ -123,8 +123,9 @@ def test_float_codes_get_the_discrete_hint(cases):
     c = cases["float_codes"]
     r = ksg(c.path, c.x, c.y)
     assert any("--discrete occupation" in w for w in r.warnings)
-    p = mitool.pairs(c.path)
-    assert any("--discrete occupation" in w for w in p.warnings)
+    p = mitool.pairs(c.path)  # pairs reads such a code as discrete, and says so
+    assert any("read as discrete codes" in w and "occupation (6)" in w for w in p.warnings)
+    assert p.scores[0].note == "occupation read as discrete codes"
 
 
 def test_pairs_finishes_around_empty_and_constant_columns(cases):
@@ -249,3 +250,23 @@ def test_multiindex_labels_select_columns():
         ksg(df, ("delay", "nope"), ("w", "t"))  # not a label: two names, and neither is one
     screen = mitool.pairs(df, target=("delay", "arr"), seed=0).to_dict()
     assert screen["pairs"][0]["x"] == "delay/dep"
+
+
+def test_pairs_reads_small_integer_codes_as_discrete_and_says_so(cases):
+    c = cases["codes"]
+    doc = mitool.pairs(c.path, target="seats", seed=0).to_dict()
+    rows = {r["x"]: r for r in doc["pairs"]}
+    both_codes = mitool.estimate(c.path, "engines", "seats", "ksg",
+                                 table=TableOptions(discrete="engines,seats"))
+    assert rows["engines"]["mi"] == pytest.approx(both_codes.mi, abs=1e-12)
+    assert rows["engines"]["method"] == both_codes.result("ksg").details["method"]
+    assert rows["engines"]["note"] == "engines read as discrete codes; seats read as discrete codes"
+    assert rows["weight"]["note"] == "seats read as discrete codes"
+    kinds = {col["name"]: col for col in doc["columns"]}
+    assert kinds["engines"]["kind"] == "discrete"
+    assert kinds["engines"]["reason"].startswith("numeric with 4 integer levels")
+    assert any("read as discrete codes" in w and "engines (4), seats (3)" in w
+               for w in doc["warnings"])
+    kept = mitool.pairs(c.path, target="seats", seed=0,
+                        table=TableOptions(continuous="engines")).to_dict()
+    assert {col["name"]: col["kind"] for col in kept["columns"]}["engines"] == "continuous"

@@ -103,7 +103,7 @@ def knn_subsample_ci(
     ``estimate`` is the raw (unclipped) value; only the interval's ends are clipped at 0.
     For two discrete sides the low end also gives way by the estimator's own bias at
     independence for these margins (its mean over shuffles, when positive): sparse tables
-    keep a small positive bias even after Grassberger's correction, and an interval that
+    keep a small positive bias even after the NSB correction, and an interval that
     ignored it would miss a true 0 too often (benchmarks/discrete_mi.py).
     """
     from scipy.stats import norm

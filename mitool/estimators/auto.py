@@ -2,7 +2,7 @@
 
 The rule (benchmarked in docs/benchmarks.md, bmi 40 tasks):
 
-- two discrete sides: the contingency-table MI with Grassberger's correction (``ksg``);
+- two discrete sides: the contingency-table MI with NSB entropies (``ksg``);
 - otherwise the largest of
   * the neural held-out bound (``smile``, with the user's neural settings): a lower bound
     on the truth up to its standard error, whatever the dependence, but slow to reach it;

@@ -8,7 +8,7 @@ import numpy as np
 
 from mitool.errors import UsageError
 from mitool.estimators.base import EstimatorResult, PreparedData, RunOptions
-from mitool.estimators.discrete import DEFAULT_CORRECTION, discrete_mi, plugin_mi
+from mitool.estimators.discrete import DEFAULT_CORRECTION, DEFAULT_METHOD, discrete_mi, plugin_mi
 from mitool.estimators.knn import copula_scores, joint_codes, ksg_mi, mixed_mi
 from mitool.estimators.neighbours import choose_method
 
@@ -120,8 +120,9 @@ def ksg_statistic(
     """(MI in nats, method) with the k-NN formula that fits the column types.
 
     KSG for continuous X and Y; Ross's formula when one side is all discrete; the
-    contingency-table MI with Grassberger's bias correction when both are (the plug-in value
-    is biased up by about (R-1)(C-1)/(2N); see ``mitool.estimators.discrete``). ``clip=False`` gives the raw value (permutation tests);
+    contingency-table MI with NSB entropies, never above the plug-in, when both are (the
+    plug-in is biased up by about (R-1)(C-1)/(2N); see ``mitool.estimators.discrete``).
+    ``clip=False`` gives the raw value (permutation tests);
     ``transform="copula"`` maps continuous columns to normal scores first.
     """
     xd, yd = bool(data.x_discrete.all()), bool(data.y_discrete.all())
@@ -140,7 +141,7 @@ def _ksg_formula(data: PreparedData, k: int, seed: int, search: str, clip: bool 
     if xd and yd:
         mi = discrete_mi(joint_codes(data.x), joint_codes(data.y), DEFAULT_CORRECTION)
         return (max(0.0, mi) if clip else mi), (
-            f"contingency-table MI, {DEFAULT_CORRECTION} bias correction (both sides discrete)"
+            f"contingency-table MI, {DEFAULT_METHOD} (both sides discrete)"
         )
     if yd:
         return mixed_mi(data.x, joint_codes(data.y), k=k, seed=seed, clip=clip,

@@ -35,7 +35,8 @@ def channel(r: int, c: int, eps: float, zipf: bool):
 def exact_mi(joint: np.ndarray) -> float:
     pa, pb = joint.sum(1, keepdims=True), joint.sum(0, keepdims=True)
     m = joint > 0
-    return max(0.0, float((joint[m] * np.log(joint[m] / (pa @ pb)[m])).sum()))  # no -0.0
+    mi = float((joint[m] * np.log(joint[m] / (pa @ pb)[m])).sum())
+    return mi if mi > 1e-12 else 0.0  # independent: exactly 0, not 1e-17 (an interval [0, 0] covers it)
 
 
 def draw(joint: np.ndarray, n: int, rng: np.random.Generator):
@@ -77,7 +78,11 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=100)
     ap.add_argument("--subsamples", type=int, default=100)
     ap.add_argument("--no-coverage", action="store_true")
+    ap.add_argument("--tasks", default=None, help="comma-separated task names (default all)")
     args = ap.parse_args()
+    if args.tasks:
+        keep = set(args.tasks.split(","))
+        TASKS[:] = [t for t in TASKS if t[0] in keep]
 
     print("### Bias and RMSE (nats) per correction, "
           f"{args.seeds} seeds per task\n")

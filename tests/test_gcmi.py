@@ -91,3 +91,31 @@ def test_discrete_side_and_permutations():
     assert g.mi == pytest.approx(limit, abs=0.03)
     assert g.details["dims"] == [1, 3] and g.details["p_value"] == pytest.approx(1 / 51)
     assert g.details["ci_low"] < g.mi < g.details["ci_high"]
+
+
+def test_a_many_level_category_needs_no_indicator_matrix(monkeypatch):
+    """Above DENSE_INDICATOR_CELLS the level indicators are not built (4,043 levels x 336k
+    rows would be 10.9 GB); the group-mean path gives the dense path's numbers."""
+    from mitool.estimators import gcmi
+    from mitool.estimators.base import PreparedData
+
+    rng = np.random.default_rng(4)
+    codes = rng.integers(0, 60, 4000).astype(float)
+    y = np.column_stack([np.sin(codes) + rng.normal(size=4000), rng.normal(size=4000)])
+    data = PreparedData(codes[:, None], y, ["c"], ["y0", "y1"], np.array([True]),
+                        np.array([False, False]))
+    dense = gcmi.gcmi_statistic(data)
+    monkeypatch.setattr(gcmi, "DENSE_INDICATOR_CELLS", 0)
+    monkeypatch.setattr(gcmi, "gaussian_scores", _no_indicators(gcmi.gaussian_scores))
+    fast = gcmi.gcmi_statistic(data)
+    for key in ("mi_raw", "mi_plugin", "p_value_analytic", "chi2"):
+        assert fast[key] == pytest.approx(dense[key], rel=1e-9, abs=1e-12)
+    assert fast["dims"] == dense["dims"] == [59, 2] and fast["df"] == dense["df"]
+    assert dense["mi_raw"] > 0.2
+
+
+def _no_indicators(scores):
+    def guarded(values, discrete):
+        assert not np.asarray(discrete).any(), "level indicators were built"
+        return scores(values, discrete)
+    return guarded

@@ -13,7 +13,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "mitool"
 
-CORE = ("errors", "device", "seed", "atomic", "jsonout", "pvalues", "units", "durations")
+CORE = ("errors", "device", "seed", "atomic", "jsonout", "pvalues", "units", "durations",
+        "normalize")
 USE_CASES = ("estimation", "screening", "inference", "gate")
 
 # wing -> the mitool wings it may import (itself always allowed)

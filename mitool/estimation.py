@@ -13,6 +13,7 @@ from typing import Any
 
 from mitool import __version__
 from mitool.data.columns import Prepared, prepare, split_specs
+from mitool.data.dateparts import parse_parts
 from mitool.data.loading import TableOptions, flatten_columns, load_frame
 from mitool.errors import UsageError, names_parameters
 from mitool.estimators import parse_estimators
@@ -212,8 +213,10 @@ def estimate(
                 raise UsageError(f"{{param}} '{c}' is not one of the selected --x/--y columns",
                                  parameter=param, function="TableOptions")
     prepared: Prepared = prepare(loaded.frame, xs, ys, disc, cont, max_rows=table.max_rows,
-                                 seed=seed, decimal=loaded.decimal, thousands=loaded.thousands)
+                                 seed=seed, decimal=loaded.decimal, thousands=loaded.thousands,
+                                 datetime_parts=parse_parts(table.datetime_parts))
     data_ = prepared.data
+    xs, ys = prepared.x, prepared.y  # timestamps replaced by their parts (--datetime-parts)
     warnings = list(loaded.notes) + list(prepared.warnings)
     from mitool.estimators.caps import side_entropies
     from mitool.estimators.ksg import distinct_rows

@@ -572,6 +572,10 @@ def pairs(
     check_unit(unit)
     workers = (os.cpu_count() or 1) if jobs == -1 else jobs
 
+    if table.datetime_parts:
+        raise UsageError("{param} works with estimate only for now; add the parts as columns "
+                         "of the table to screen them", parameter="datetime_parts",
+                         function="TableOptions")
     data, table, columns, target = flatten_columns(data, table, columns, target)
     col_specs = split_specs(columns) or ["*"]
     tgt = split_specs(target)

@@ -180,4 +180,15 @@ def write_all(folder: str | Path) -> dict[str, Case]:
     pd.DataFrame({"engines": engines, "seats": seats,
                   "weight": engines + rng.normal(0, 1, 2000)}).to_csv(path, index=False)
     cases["codes"] = Case(path, "engines", "seats", None, "integer codes with 4 and 3 levels")
+
+    # a year of hourly timestamps and a departure time that follows the hour of day
+    # (flights: sched_dep_time against time_hour): truth H(hour) = ln 24 = 3.18 nats
+    rng = np.random.default_rng(9)
+    stamp = pd.Timestamp("2013-01-01") + pd.to_timedelta(rng.integers(0, 365 * 24, 6000),
+                                                           unit="h")
+    path = root / "clock.csv"
+    pd.DataFrame({"sched_dep_time": stamp.hour * 100 + rng.integers(0, 60, 6000),
+                  "time_hour": stamp.strftime("%Y-%m-%d %H:%M:%S")}).to_csv(path, index=False)
+    cases["clock"] = Case(path, "sched_dep_time", "time_hour", None,
+                          "a daily cycle inside a year of timestamps; --datetime-parts hour")
     return cases

@@ -270,3 +270,41 @@ def test_pairs_reads_small_integer_codes_as_discrete_and_says_so(cases):
     kept = mitool.pairs(c.path, target="seats", seed=0,
                         table=TableOptions(continuous="engines")).to_dict()
     assert {col["name"]: col["kind"] for col in kept["columns"]}["engines"] == "continuous"
+
+
+def test_datetime_parts_reveal_a_daily_cycle(cases, runner):
+    c = cases["clock"]
+    plain = ksg(c.path, c.x, c.y)
+    assert plain.mi < 0.5  # seconds since 1970: the cycle is invisible
+    parts = ksg(c.path, c.x, c.y, table=TableOptions(datetime_parts="hour"))
+    assert parts.mi == pytest.approx(np.log(24), abs=0.15)  # the hour is a function of both
+    doc = parts.to_dict()
+    assert doc["y"] == ["time_hour.hour_sin", "time_hour.hour_cos"]
+    assert [col["source"] for col in doc["columns"]] == ["numeric", "datetime part",
+                                                         "datetime part"]
+    res = runner.invoke(app, ["estimate", str(c.path), "--x", c.x, "--y", c.y, "-e", "ksg",
+                              "--datetime-parts", "hour,weekday,timestamp", "-f", "json", "-q"])
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(res.stdout)["y"] == [
+        "time_hour.hour_sin", "time_hour.hour_cos", "time_hour.weekday_sin",
+        "time_hour.weekday_cos", "time_hour.timestamp"]
+    bad = runner.invoke(app, ["estimate", str(c.path), "--x", c.x, "--y", c.y,
+                              "--datetime-parts", "fortnight", "-q"])
+    assert bad.exit_code == 2 and "unknown --datetime-parts part(s) 'fortnight'" in bad.stderr
+    none = runner.invoke(app, ["estimate", str(cases["codes"].path), "--x", "engines", "--y",
+                               "seats", "--datetime-parts", "hour", "-q"])
+    assert none.exit_code == 2 and "needs a timestamp or date column" in none.stderr
+
+
+def test_cycle_positions_are_on_the_calendar():
+    import pandas as pd
+
+    from mitool.data.dateparts import cycle_position
+
+    t = pd.to_datetime(["2024-01-01 00:00", "2024-01-01 06:00", "2024-07-01 12:00",
+                        "2023-12-31 23:59"])
+    s = (t - pd.Timestamp("1970-01-01")).total_seconds().to_numpy()
+    assert cycle_position(s, "hour") == pytest.approx([0, 0.25, 0.5, 1439 / 1440])
+    assert cycle_position(s, "weekday") == pytest.approx([0, 0.25 / 7, 0.5 / 7, 1 - 1 / 1440 / 7])
+    assert cycle_position(s, "dayofyear")[2] == pytest.approx((182 + 0.5) / 366)  # leap year
+    assert cycle_position(s, "month")[2] == pytest.approx((6 + 0.5 / 31) / 12)

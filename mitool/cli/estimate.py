@@ -12,6 +12,7 @@ from mitool.cli import output as cli_output
 from mitool.cli.options import (
     ContinuousOption,
     DataArgument,
+    DatetimePartsOption,
     DecimalOption,
     DiscreteOption,
     EncodingOption,
@@ -66,6 +67,7 @@ def estimate_command(
     decimal: DecimalOption = None,
     thousands: ThousandsOption = None,
     encoding: EncodingOption = None,
+    datetime_parts: DatetimePartsOption = None,
     normalize: NormalizeOption = False,
     seed: SeedOption = 0,
     transform: str | None = typer.Option(None, "--transform", help="standardize or copula (per-column normal scores of the ranks: MI unchanged, robust to heavy tails and skew), for ksg and the neural estimators alike. Default: plain ksg, and the neural estimators' own default."),
@@ -136,7 +138,7 @@ def estimate_command(
             result = estimate(
                 source, x=x, y=y, estimators=estimator, seed=seed, unit=unit.value,
                 table=table_options(discrete, continuous, max_rows, input_format, sep,
-                                    decimal, thousands, encoding),
+                                    decimal, thousands, encoding, datetime_parts),
                 knn=KnnConfig(k, transform, neighbours), neural=cfg,
                 inference=InferenceSpec(permutations, bootstrap),
                 gate=GateSpec(fail_below, fail_above, gate_on.value, fail_if_independent),

@@ -65,6 +65,10 @@ ThousandsOption = Annotated[str | None, typer.Option(
 EncodingOption = Annotated[str | None, typer.Option(
     "--encoding", help="Text encoding of a CSV, e.g. cp1252, latin-1, utf-16 (default: UTF-8; "
     "a file that is not UTF-8 is read as cp1252 or Latin-1, with a warning).")]
+DatetimePartsOption = Annotated[str | None, typer.Option(
+    "--datetime-parts", help="Replace each timestamp/date column by its cyclic parts as "
+    "sine/cosine pairs: any of hour, weekday, dayofyear, month, timestamp (e.g. 'hour,weekday'); "
+    "a daily cycle inside a year of timestamps is invisible to k-NN otherwise.")]
 SeedOption = Annotated[int, typer.Option(
     "--seed", help="Random seed (sampling, jitter, splits, training): the same seed, the same "
     "answer.")]
@@ -100,10 +104,11 @@ def value(choice: Enum | None) -> str | None:
 
 def table_options(discrete: list[str], continuous: list[str], max_rows: int | None,
                   input_format: Enum | None, sep: str | None, decimal: str | None,
-                  thousands: str | None, encoding: str | None = None):
+                  thousands: str | None, encoding: str | None = None,
+                  datetime_parts: str | None = None):
     """The shared table options as the library's ``TableOptions``."""
     from mitool.data.loading import TableOptions
     from mitool.data.tables import CsvOptions
 
     return TableOptions(discrete, continuous, max_rows, value(input_format),
-                        CsvOptions(sep, decimal, thousands, encoding))
+                        CsvOptions(sep, decimal, thousands, encoding), datetime_parts)

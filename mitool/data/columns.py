@@ -86,6 +86,22 @@ class Prepared:
     warnings: list[str] = field(default_factory=list)
     dropped_constant: list[str] = field(default_factory=list)
     columns: list[ColumnKind] = field(default_factory=list)  # every selected column, x then y
+    x: list[str] = field(default_factory=list)  # the X and Y columns after --datetime-parts
+    y: list[str] = field(default_factory=list)
+
+
+def _expand_dates(name: str, col: TypedColumn, parts: list[str],
+                  typed: dict[str, TypedColumn]) -> list[str]:
+    """Put the cyclic parts of one timestamp column into ``typed``; their names."""
+    from mitool.data.dateparts import expand
+
+    names = []
+    for part_name, values, what in expand(name, col.values, parts):
+        typed[part_name] = TypedColumn(values, ColumnKind(
+            part_name, "continuous", "datetime part", what, col.info.n_missing,
+            col.info.n_unparsable, None, [f"from --datetime-parts ({', '.join(parts)})"]))
+        names.append(part_name)
+    return names
 
 
 def prepare(
@@ -98,8 +114,12 @@ def prepare(
     seed: int = 0,
     decimal: str = ".",
     thousands: str | None = None,
+    datetime_parts: Sequence[str] = (),
 ) -> Prepared:
     """Turn the selected columns of a pandas DataFrame into float arrays and discrete flags.
+
+    ``datetime_parts`` (``mitool.data.dateparts``) replaces each timestamp or date column
+    by its cyclic parts (sine/cosine pairs), named ``column.part_sin`` / ``_cos``.
 
     Each column's kind is decided by ``mitool.data.kinds.classify`` (and recorded in
     ``columns``); rows with a missing value in any selected column are dropped; discrete
@@ -122,13 +142,25 @@ def prepare(
 
     typed: dict[str, TypedColumn] = {}
     missing = np.zeros(n_rows, dtype=bool)
+    expanded: dict[str, list[str]] = {}
     for c in cols:
         declared = "discrete" if c in discrete else "continuous" if c in continuous else None
         col = classify(frame[c], c, declared, decimal=decimal, thousands=thousands)
-        typed[c] = col
         warnings.extend(col.warnings)
         col.warnings = []
         missing |= np.isnan(col.values)
+        if datetime_parts and col.info.source in ("datetime", "date"):
+            expanded[c] = _expand_dates(c, col, list(datetime_parts), typed)
+        else:
+            typed[c] = col
+    if datetime_parts and not expanded:
+        raise UsageError("{param} needs a timestamp or date column among --x/--y; none of "
+                         f"{', '.join(repr(c) for c in cols)} is one",
+                         parameter="datetime_parts", function="TableOptions")
+    if expanded:
+        x = [n for c in x for n in expanded.get(c, [c])]
+        y = [n for c in y for n in expanded.get(c, [c])]
+        cols = x + y
 
     keep = ~missing
     n_dropped = int(missing.sum())
@@ -184,4 +216,4 @@ def prepare(
         y_discrete=np.array([typed[c].discrete for c in ys], dtype=bool),
     )
     return Prepared(data, n_rows, n_dropped, n_sampled, warnings, dropped_constant,
-                    [typed[c].info for c in cols])
+                    [typed[c].info for c in cols], list(x), list(y))

@@ -21,7 +21,8 @@ class TableOptions:
 
     ``discrete``/``continuous``: columns whose kind is forced ("a,b" or a list);
     ``max_rows``: a seeded random sample of at most this many rows; ``input_format``: csv,
-    tsv or parquet (None: detected); ``csv``: the CSV layout (None fields: detected).
+    tsv or parquet (None: detected); ``csv``: the CSV layout (None fields: detected);
+    ``datetime_parts``: replace timestamp/date columns by cyclic parts ("hour,weekday").
     """
 
     discrete: str | list[str] | tuple[str, ...] | None = None
@@ -29,6 +30,8 @@ class TableOptions:
     max_rows: int | None = None
     input_format: str | None = None
     csv: CsvOptions = field(default_factory=CsvOptions)
+    # timestamp/date columns -> cyclic parts, e.g. "hour,weekday" (mitool.data.dateparts)
+    datetime_parts: str | list[str] | tuple[str, ...] | None = None
 
     @property
     def discrete_columns(self) -> list[str]:

@@ -22,7 +22,7 @@ from mitool.estimators.config import KnnConfig, NeuralConfig
 from mitool.estimators.registry import DefaultContext, default_set, family, run_estimator
 from mitool.gate import DEFAULT_BOOTSTRAP, DEFAULT_PERMUTATIONS, GateSpec, evaluate_gate
 from mitool.inference import InferenceSpec, attach_inference
-from mitool.units import check_unit, convert_result
+from mitool.units import check_unit, convert_result, to_unit
 
 SCHEMA_VERSION = 4  # 4: auto from bounds only, its own p-value and interval; kind, cap (docs)
 
@@ -249,6 +249,13 @@ def estimate(
     if results and all(not r.applicable for r in results):
         why = "; ".join(f"{r.estimator}: {r.reason}" for r in results)
         raise UsageError(f"no requested estimator applies to these columns ({why})")
+    curve = _learning_curve(results, data_, opts) if estimators is None else None
+    if curve is not None and not curve["converged"]:
+        warnings.append(
+            f"the headline has not converged: {curve['estimator']} reads "
+            f"{curve['half_rows']:.3f} nats on half the rows and {curve['all_rows']:.3f} on "
+            "all of them; more rows may change it (a timestamp with a daily or weekly "
+            "cycle: try --datetime-parts)")
     for r in results:
         warnings.extend(f"{r.estimator}: {w}" for w in r.warnings)
         convert_result(r, unit)
@@ -267,7 +274,10 @@ def estimate(
         k=knn.k,
         seconds=time.perf_counter() - t0,
         warnings=warnings,
-        extra={"notes": notes} if notes else {},
+        extra=({"notes": notes} if notes else {}) | (
+            {"learning_curve": {**curve, "half_rows": to_unit(curve["half_rows"], unit),
+                                "all_rows": to_unit(curve["all_rows"], unit)}}
+            if curve is not None else {}),
         columns=[{**c.to_dict(), "side": "x" if c.name in xs else "y"} for c in prepared.columns],
         entropies=side_entropies(data_),
     )
@@ -275,6 +285,17 @@ def estimate(
         result.extra["gate"] = evaluate_gate(gate, result.to_dict())
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _learning_curve(results: list[EstimatorResult], data, opts: RunOptions) -> dict | None:
+    """The default run checks its headline: the component ``auto`` chose, recomputed on
+    half the rows (``inference.learning_curve``); explicit ``-e`` runs are left as asked."""
+    from mitool.inference import learning_curve
+
+    head = next((r for r in results if r.mi is not None), None)
+    if head is None or head.estimator != "auto" or not head.details.get("chosen"):
+        return None
+    return learning_curve(head.details["chosen"], data, opts.k, opts.seed, opts.transform)
 
 
 def _exactly_zero(name: str, side: str, spec: InferenceSpec) -> EstimatorResult:

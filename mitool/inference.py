@@ -67,6 +67,30 @@ def _statistic(name: str, k: int, transform: str = "standardize"
     return lambda d, s: stat(d, RunOptions(k=k, seed=s, transform=transform))
 
 
+# the learning-curve check: from this many rows, and what counts as "moved"
+LEARNING_CURVE_MIN_ROWS = 1000
+
+
+def learning_curve(name: str, data: PreparedData, k: int, seed: int,
+                   transform: str = "standardize") -> dict | None:
+    """``name``'s statistic on a seeded half of the rows beside all of them (nats), and
+    whether it moved by more than max(10%, 0.05 nats): an estimate still changing with the
+    number of rows has not converged (a daily cycle in a year of timestamps, a dimension
+    too high for the rows). None where the estimator has no cheap statistic or the table
+    has fewer than LEARNING_CURVE_MIN_ROWS rows."""
+    from mitool.estimators.registry import get
+
+    if get(name).statistic is None or data.n < LEARNING_CURVE_MIN_ROWS:
+        return None
+    stat = _statistic(name, k, transform)
+    rng = np.random.default_rng([seed, 4243])
+    half = stat(data.subset(np.sort(rng.choice(data.n, data.n // 2, replace=False))), seed)
+    full = stat(data, seed)
+    moved = abs(full - half) > max(0.1 * abs(full), 0.05)
+    return {"estimator": name, "half_rows": float(half), "all_rows": float(full),
+            "rows": [data.n // 2, data.n], "converged": not moved}
+
+
 def knn_permutation(
     name: str, data: PreparedData, k: int, n_perm: int, seed: int,
     transform: str = "standardize", progress: ProgressCallback | None = None,

@@ -101,3 +101,39 @@ def test_a_floor_above_alpha_is_refused_with_the_fix(runner, csv_path):
                               "--fail-if-independent", "0.01"])
     assert out.exit_code == 2
     assert "below the smallest p-value auto's test can give" in out.stderr
+
+
+def _wave(n=4000, freq=20, seed=0):
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(size=n)
+    return pd.DataFrame({"x": x, "y": np.sin(2 * np.pi * freq * x) + 0.05 * rng.normal(size=n)})
+
+
+def test_the_learning_curve_flags_an_estimate_still_growing_with_rows():
+    from mitool.estimators.base import PreparedData
+    from mitool.inference import learning_curve
+
+    df = _wave()
+    data = PreparedData(df[["x"]].to_numpy(), df[["y"]].to_numpy(), ["x"], ["y"],
+                        np.array([False]), np.array([False]))
+    curve = learning_curve("ksg", data, 3, 0)
+    assert curve["rows"] == [2000, 4000] and not curve["converged"]
+    assert curve["all_rows"] - curve["half_rows"] > 0.1  # 0.49 -> 0.65: 20 waves need rows
+    noisy = np.sin(2 * np.pi * data.x) + 0.3 * np.random.default_rng(1).normal(size=(4000, 1))
+    calm = learning_curve("ksg", data.with_y(noisy), 3, 0)  # one wave: settled at 2,000 rows
+    assert calm["converged"]
+    assert learning_curve("smile", data, 3, 0) is None  # no cheap statistic to recompute
+    assert learning_curve("ksg", data.subset(np.arange(900)), 3, 0) is None  # too few rows
+
+
+def test_the_default_run_warns_when_its_headline_has_not_converged():
+    from mitool.estimators.config import NeuralConfig
+
+    r = mitool.estimate(_wave(), "x", "y", neural=NeuralConfig(steps=100))
+    curve = r.to_dict()["learning_curve"]
+    assert curve["estimator"] == r.result("auto").details["chosen"] and not curve["converged"]
+    assert any("the headline has not converged" in w for w in r.warnings)
+    explicit = mitool.estimate(_wave(), "x", "y", "ksg")  # -e runs are left as asked
+    assert "learning_curve" not in explicit.to_dict()

@@ -308,3 +308,27 @@ def test_cycle_positions_are_on_the_calendar():
     assert cycle_position(s, "weekday") == pytest.approx([0, 0.25 / 7, 0.5 / 7, 1 - 1 / 1440 / 7])
     assert cycle_position(s, "dayofyear")[2] == pytest.approx((182 + 0.5) / 366)  # leap year
     assert cycle_position(s, "month")[2] == pytest.approx((6 + 0.5 / 31) / 12)
+
+
+def test_a_big_category_never_gets_an_indicator_matrix(monkeypatch):
+    """Scaled down from 4,043 tail numbers x 336,776 flights (10.9 GB of indicators): above
+    the limits, the one-hot estimators say why they do not apply, and gcmi reads the
+    category through its group means (the same number as its indicators give)."""
+    import pandas as pd
+
+    from mitool.estimators import gcmi, registry
+
+    rng = np.random.default_rng(11)
+    tail = rng.integers(0, 400, 20_000)
+    df = pd.DataFrame({"tailnum": [f"N{t:03d}" for t in tail],
+                       "arr_delay": 20 * rng.normal(size=tail.size) + tail % 37})
+    dense = mitool.estimate(df, "tailnum", "arr_delay", "gcmi").mi
+    monkeypatch.setattr(registry, "ONE_HOT_MAX_CELLS", 1_000_000)
+    monkeypatch.setattr(gcmi, "DENSE_INDICATOR_CELLS", 1_000_000)
+    r = mitool.estimate(df, "tailnum", "arr_delay", "smile,gcmi-bound,gcmi,ksg")
+    for name in ("smile", "gcmi-bound"):
+        assert not r.result(name).applicable
+        assert "level indicators would take 0.1 GB (400 levels x 20,000 rows)" in \
+            r.result(name).reason
+    assert r.result("gcmi").mi == pytest.approx(dense, rel=1e-9)
+    assert r.result("ksg").mi == pytest.approx(dense, abs=0.05)  # both read ~0.12 nats

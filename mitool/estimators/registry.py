@@ -128,9 +128,38 @@ def rotatable(data: PreparedData) -> bool:
     return not _any_discrete(data) and max(data.x.shape[1], data.y.shape[1]) >= 2
 
 
+# estimators that feed a discrete column as level indicators (one-hot) build n x levels
+# numbers; above this many a 4,043-level category of 336,776 rows would take 10.9 GB
+ONE_HOT_MAX_CELLS = 50_000_000
+
+
+def _one_hot(data: PreparedData) -> tuple[int, int]:
+    """(cells, levels) of the level indicators of every discrete column (codes 0..m-1)."""
+    levels = 0
+    for values, disc in ((data.x, data.x_discrete), (data.y, data.y_discrete)):
+        for j in range(values.shape[1]):
+            if disc[j] and data.n:
+                levels += int(values[:, j].max()) + 1
+    return data.n * levels, levels
+
+
+def _one_hot_rule(data: PreparedData) -> str | None:
+    cells, levels = _one_hot(data)
+    if cells > ONE_HOT_MAX_CELLS:
+        return (f"its level indicators would take {cells * 8 / 1e9:.1f} GB ({levels:,} levels "
+                f"x {data.n:,} rows); gcmi and ksg read such a category without them, or "
+                "--max-rows takes a sample")
+    return None
+
+
 def _gcmi_rule(data: PreparedData) -> str | None:
     if data.n < _dims(data) + 3:
         return f"needs more rows ({data.n}) than columns + 2 ({_dims(data) + 2})"
+    one_column = any(v.shape[1] == 1 and d.all() and not o.all() for v, d, o in
+                     ((data.x, data.x_discrete, data.y_discrete),
+                      (data.y, data.y_discrete, data.x_discrete)))
+    if not one_column and not _all_discrete(data):  # one category: read through group means
+        return _one_hot_rule(data)
     return None
 
 
@@ -263,6 +292,7 @@ _NEURAL_FALLS_SHORT = "the neural bound did not reach it (more rows or steps may
 
 def _neural(name: str, help_: str, kind: str = LOWER_BOUND, kind_why: str = _NEURAL_KIND,
             interval: str = CI_LEARNING_CURVE, **more) -> Estimator:
+    more.setdefault("applies", _one_hot_rule)  # the critic's inputs are one-hot
     return Estimator(name, "neural", help_, _NEURAL_RUNNER, kind, kind_why, TEST_CRITIC,
                      interval, **more)
 
@@ -343,6 +373,7 @@ ENTRIES: tuple[Estimator, ...] = (
         "a Donsker-Varadhan bound of a critic fitted on the other half of the rows: below "
         "the truth in expectation whatever the distribution, tight for a Gaussian copula",
         TEST_PERMUTATION, CI_HALF_SAMPLING, statistic="mitool.estimators.gauss_bound:statistic",
+        applies=_one_hot_rule,
         permutation_scheme="re-estimated with Y shuffled against X; raw (unclipped) bound",
         auto_rank=4,
         in_auto=lambda d: not _all_discrete(d) and not (

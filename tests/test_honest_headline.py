@@ -170,3 +170,34 @@ def test_gcmi_competes_where_its_held_out_bound_vouches_for_it():
     gcmi = r.result("auto").details["components"]["gcmi"]
     assert gcmi["competes"] and "benched" not in gcmi
     assert r.mi == pytest.approx(1.0, abs=0.06)
+
+
+def test_an_unstable_bound_vouches_for_nothing():
+    """gauss-sq-cube, seed 2 (benchmarks/overshoot.py at 20 seeds): the bound's halves read
+    0.39 and -6.90 nats; its spread (3.6) used to excuse gcmi's 1.38 for a truth of 0.83."""
+    from mitool.estimators.auto import _model_holds_up
+
+    data = PreparedData(np.zeros((1000, 3)), np.zeros((1000, 3)), list("abc"), list("def"),
+                        np.zeros(3, bool), np.zeros(3, bool))
+    gcmi = EstimatorResult("gcmi", 1.3835, 0.0, details={"mi_raw": 1.3835})
+
+    def bound(raw, spread):
+        return EstimatorResult("gcmi-bound", max(0.0, raw), 0.0,
+                               details={"mi_raw": raw, "spread": spread, "dims": [3, 3]})
+
+    assert not _model_holds_up(gcmi, bound(-3.2577, 3.6449), data)
+    assert _model_holds_up(gcmi, bound(1.37, 0.02), data)  # a Gaussian copula: it holds up
+    assert not _model_holds_up(gcmi, bound(1.0, 0.02), data)  # far below: the model is wrong
+
+
+def test_derived_columns_do_not_let_gcmi_overshoot():
+    """The issue's third-column construction, seed 2: gcmi reads 1.38 for a truth of 0.83."""
+    rng = np.random.default_rng(2)
+    u = rng.normal(size=1000)
+    v = 0.9 * u + math.sqrt(1 - 0.81) * rng.normal(size=1000)
+    df = pd.DataFrame({"x0": u, "x1": u**2 + 0.3 * rng.normal(size=1000), "x2": u**3 - 3 * u,
+                       "y0": v, "y1": v**2 + 0.3 * rng.normal(size=1000), "y2": v**3 - 3 * v})
+    r = mitool.estimate(df, "x*", "y*", "auto", seed=2, neural=NeuralConfig(steps=100))
+    truth = -0.5 * math.log(1 - 0.81)
+    assert r.result("auto").details["chosen"] != "gcmi"
+    assert r.mi <= truth + 0.1 * truth

@@ -31,7 +31,7 @@ def test_cauchy_combination():
 
 @pytest.fixture(scope="module")
 def dependent():
-    return synthetic.gaussian(600, 1, 1, mi=0.5, seed=4).to_frame()
+    return synthetic.gaussian(1000, 1, 1, mi=0.5, seed=4).to_frame()
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_auto_interval_half_samples_its_maximum(auto_with_inference):
 
 
 def test_auto_on_independent_data_is_not_significant():
-    d = synthetic.independent(600, 1, 1, seed=8).to_frame()
+    d = synthetic.independent(1000, 1, 1, seed=8).to_frame()
     r = mitool.estimate(d, "x", "y", "auto", seed=2, neural=QUICK,
                         inference=InferenceSpec(permutations=39))
     assert r.result("auto").details["p_value"] > 0.05

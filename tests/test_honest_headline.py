@@ -129,7 +129,7 @@ def test_the_headline_p_value_tests_the_reported_maximum():
     neural critic's own test): a component at p = 1 cannot veto the others."""
     from mitool.data import synthetic
 
-    d = synthetic.gaussian(600, 1, 1, mi=0.3, seed=3).to_frame()
+    d = synthetic.gaussian(1000, 1, 1, mi=0.3, seed=3).to_frame()
     r = mitool.estimate(d, "x", "y", "auto", seed=1, neural=NeuralConfig(steps=50),
                         inference=InferenceSpec(permutations=39))
     auto = r.result("auto").details
@@ -142,11 +142,11 @@ def test_the_headline_p_value_tests_the_reported_maximum():
 
 def test_the_registry_says_which_numbers_compete():
     rng = np.random.default_rng(0)
-    cont = PreparedData(rng.normal(size=(600, 2)), rng.normal(size=(600, 1)), ["a", "b"], ["c"],
-                        np.zeros(2, bool), np.zeros(1, bool))
+    cont = PreparedData(rng.normal(size=(1000, 2)), rng.normal(size=(1000, 1)), ["a", "b"],
+                        ["c"], np.zeros(2, bool), np.zeros(1, bool))
     assert registry.get("gcmi").competes(cont) is not None
     assert registry.get("gcmi").kind_for(cont) == registry.ESTIMATE
-    one = cont.subset(np.arange(600))
+    one = cont.subset(np.arange(1000))
     one = PreparedData(one.x[:, :1], one.y, ["a"], ["c"], np.zeros(1, bool), np.zeros(1, bool))
     assert registry.get("gcmi").competes(one) is None
     assert registry.get("gcmi").kind_for(one) == registry.LOWER_BOUND
@@ -154,7 +154,7 @@ def test_the_registry_says_which_numbers_compete():
                          np.zeros(1, bool), np.zeros(1, bool))
     assert "repeat another exactly" in registry.get("ksg").competes(twice)
     assert registry.repeated_rows(twice) == pytest.approx(0.5)
-    assert "below 500" in registry.get("ksg").competes(one.subset(np.arange(100)))
+    assert "below 1000" in registry.get("ksg").competes(one.subset(np.arange(100)))
     small = registry.run_estimator("gcmi-bound", one.subset(np.arange(50)), RunOptions())
     assert not small.applicable and "needs at least 80 rows" in small.reason
 

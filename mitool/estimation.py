@@ -290,12 +290,16 @@ def estimate(
 def _learning_curve(results: list[EstimatorResult], data, opts: RunOptions) -> dict | None:
     """The default run checks its headline: the component ``auto`` chose, recomputed on
     half the rows (``inference.learning_curve``); explicit ``-e`` runs are left as asked."""
+    from mitool.estimators.auto import component_options
     from mitool.inference import learning_curve
 
     head = next((r for r in results if r.mi is not None), None)
     if head is None or head.estimator != "auto" or not head.details.get("chosen"):
         return None
-    return learning_curve(head.details["chosen"], data, opts.k, opts.seed, opts.transform)
+    chosen = head.components[head.details["chosen"]]  # its value on all rows: not recomputed
+    part = component_options(opts)  # the options auto's components ran with
+    return learning_curve(chosen.estimator, data, part.k, part.seed, part.transform,
+                          full=float(chosen.details.get("mi_raw", chosen.mi)))
 
 
 def _exactly_zero(name: str, side: str, spec: InferenceSpec) -> EstimatorResult:

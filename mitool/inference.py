@@ -72,12 +72,13 @@ LEARNING_CURVE_MIN_ROWS = 1000
 
 
 def learning_curve(name: str, data: PreparedData, k: int, seed: int,
-                   transform: str = "standardize") -> dict | None:
+                   transform: str = "standardize", full: float | None = None) -> dict | None:
     """``name``'s statistic on a seeded half of the rows beside all of them (nats), and
     whether it moved by more than max(10%, 0.05 nats): an estimate still changing with the
     number of rows has not converged (a daily cycle in a year of timestamps, a dimension
     too high for the rows). None where the estimator has no cheap statistic or the table
-    has fewer than LEARNING_CURVE_MIN_ROWS rows."""
+    has fewer than LEARNING_CURVE_MIN_ROWS rows. ``full``: the statistic on all rows when
+    the caller has it already (it is not computed twice)."""
     from mitool.estimators.registry import get
 
     if get(name).statistic is None or data.n < LEARNING_CURVE_MIN_ROWS:
@@ -85,7 +86,7 @@ def learning_curve(name: str, data: PreparedData, k: int, seed: int,
     stat = _statistic(name, k, transform)
     rng = np.random.default_rng([seed, 4243])
     half = stat(data.subset(np.sort(rng.choice(data.n, data.n // 2, replace=False))), seed)
-    full = stat(data, seed)
+    full = stat(data, seed) if full is None else full
     moved = abs(full - half) > max(0.1 * abs(full), 0.05)
     return {"estimator": name, "half_rows": float(half), "all_rows": float(full),
             "rows": [data.n // 2, data.n], "converged": not moved}

@@ -79,8 +79,13 @@ def _entropy_bias(d: int, n: int) -> float:
 def gaussian_mi_statistic(a: np.ndarray, b: np.ndarray) -> dict:
     """Corrected and plug-in Gaussian MI (nats) of encoded columns a (n, p), b (n, q), and
     the analytic p-value."""
-    n = a.shape[0]
     rho, p, q = canonical_correlations(a, b)
+    return _from_correlations(rho, p, q, a.shape[0])
+
+
+def _from_correlations(rho: np.ndarray, p: int, q: int, n: int) -> dict:
+    """Corrected and plug-in Gaussian MI, and Bartlett's p-value, from canonical
+    correlations of p and q (non-degenerate) columns over n rows."""
     plugin = float(-0.5 * np.log1p(-rho**2).sum())
     # H_true ≈ H_plugin - bias(d) for each entropy, so I_true ≈ I_plugin - [b(p)+b(q)-b(p+q)]
     correction = _entropy_bias(p, n) + _entropy_bias(q, n) - _entropy_bias(p + q, n)
@@ -126,17 +131,7 @@ def _one_category_statistic(codes: np.ndarray, b: np.ndarray) -> dict:
     between = (sums.T / counts) @ sums / (n - 1)  # sum_k n_k mu_k mu_k^T / (n - 1)
     rho2 = np.sort(np.clip(np.linalg.eigvalsh(between), 0.0, None))[::-1]
     rho = np.sqrt(rho2[:max(0, min(levels - 1, rho2.size))])
-    rho = np.clip(rho, 0.0, 1.0 - 1e-15)
-    p, q = levels - 1, wb.shape[1]
-    plugin = float(-0.5 * np.log1p(-rho**2).sum())
-    correction = _entropy_bias(p, n) + _entropy_bias(q, n) - _entropy_bias(p + q, n)
-    df = p * q
-    factor = n - 1 - (p + q + 1) / 2.0
-    stat = 2.0 * factor * plugin
-    p_value = float(chi2.sf(stat, df)) if df > 0 and factor > 0 else 1.0
-    return {"mi_raw": plugin - correction, "mi_plugin": plugin,
-            "canonical_correlations": rho.tolist(), "dims": [p, q],
-            "p_value_analytic": p_value, "chi2": stat, "df": df}
+    return _from_correlations(np.clip(rho, 0.0, 1.0 - 1e-15), levels - 1, wb.shape[1], n)
 
 
 def gcmi_value(data: PreparedData, clip: bool = False) -> float:

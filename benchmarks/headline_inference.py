@@ -104,6 +104,17 @@ CONFIGS = [
 ]
 
 
+def _commit() -> str | None:
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, cwd=Path(__file__).resolve().parent,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def run_one(cfg: Config, seed: int) -> dict:
     import torch
 
@@ -120,6 +131,8 @@ def run_one(cfg: Config, seed: int) -> dict:
     a = r.result("auto")
     d = a.details
     return {"config": cfg.name, "seed": seed, "truth": truth, "mi": a.mi,
+            "seconds": round(r.seconds, 2), "skipped": sorted(d.get("skipped") or {}),
+            "scheme": d.get("permutation_scheme"), "commit": _commit(),
             "chosen": d.get("chosen"), "kind": d.get("kind"), "p_value": d.get("p_value"),
             "p_value_floor": d.get("p_value_floor"), "ci_low": d.get("ci_low"),
             "ci_high": d.get("ci_high"), "ci_kind": d.get("ci_kind"),
@@ -128,10 +141,15 @@ def run_one(cfg: Config, seed: int) -> dict:
                            for k, v in d["components"].items()}}
 
 
+def _median_seconds(rs: list[dict]) -> str:
+    secs = [r["seconds"] for r in rs if r.get("seconds") is not None]
+    return f"{np.median(secs):.1f}" if secs else ""
+
+
 def table(rows: list[dict]) -> list[str]:
     out = ["| data | seeds | mean headline | truth | chosen (counts) | rejects at 0.05 "
-           "(level or power) | 95% interval covers the truth | interval |",
-           "|---|---:|---:|---:|---|---:|---:|---|"]
+           "(level or power) | 95% interval covers the truth | interval | median s |",
+           "|---|---:|---:|---:|---|---:|---:|---|---:|"]
     for cfg in CONFIGS:
         rs = [r for r in rows if r["config"] == cfg.name]
         if not rs:
@@ -151,7 +169,7 @@ def table(rows: list[dict]) -> list[str]:
             cov, kind = "", ""
         out.append(f"| {cfg.about} | {len(rs)} | {mi.mean():.4f} | {rs[0]['truth']:.3f} | "
                    f"{', '.join(f'{k} {v}' for k, v in chosen.most_common())} | "
-                   f"{rej:.3f} | {cov} | {kind} |")
+                   f"{rej:.3f} | {cov} | {kind} | {_median_seconds(rs)} |")
     return out
 
 

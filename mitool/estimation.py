@@ -16,10 +16,16 @@ from mitool.data.columns import Prepared, prepare, split_specs
 from mitool.data.dateparts import parse_parts
 from mitool.data.loading import TableOptions, flatten_columns, load_frame
 from mitool.errors import UsageError, names_parameters
-from mitool.estimators import parse_estimators
+from mitool.estimators import asks_default, parse_estimators
 from mitool.estimators.base import EstimatorResult, ProgressCallback, RunOptions
 from mitool.estimators.config import KnnConfig, NeuralConfig
-from mitool.estimators.registry import DefaultContext, default_set, family, run_estimator
+from mitool.estimators.registry import (
+    DefaultContext,
+    default_names,
+    default_set,
+    family,
+    run_estimator,
+)
 from mitool.gate import DEFAULT_BOOTSTRAP, DEFAULT_PERMUTATIONS, GateSpec, evaluate_gate
 from mitool.inference import InferenceSpec, attach_inference
 from mitool.units import check_unit, convert_result, to_unit
@@ -229,10 +235,12 @@ def estimate(
             f"{repeated:.1%} of the rows repeat another row exactly in the selected columns; "
             f"with continuous values that is a copy, not a draw: every estimator {copies}")
         data_ = distinct
-    if estimators is None:  # the default set, less what its rules leave out here
+    wants_default, explicit = asks_default(estimators)
+    if wants_default:  # the default set, less what its rules leave out here (not named ones)
         joined, left_out = default_set(data_, DefaultContext(search=knn.search))
-        names = [n for n in names if n in joined]
-        notes.extend(left_out)
+        dropped = {n for n in default_names() if n not in joined and n not in explicit}
+        names = [n for n in names if n not in dropped]
+        notes.extend(note for note in left_out if note.split()[0] in dropped)
     cfg = neural or NeuralConfig()
     if knn.transform is not None:
         cfg = dataclasses.replace(cfg, transform=knn.transform)

@@ -1,6 +1,7 @@
 """`auto`'s p-value, p-value floor, interval and gates (the rules of mitool.inference's
-_components_inference): each component's own test, combined by the Cauchy combination; the
-interval of the component that supplied the number; the gates read those."""
+_components_inference): the components re-estimated on the same shuffles tested together by
+Westfall-Young's min-p, the others' own tests combined by a weighted Bonferroni; the
+interval of the maximum; the gates read those."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import mitool
 from mitool.cli import app
 from mitool.data import synthetic
 from mitool.estimators.config import NeuralConfig
-from mitool.inference import InferenceSpec
-from mitool.pvalues import cauchy_combination
+from mitool.inference import OWN_TEST_WEIGHT, InferenceSpec, p_value
+from mitool.pvalues import cauchy_combination, min_p_permutation, weighted_bonferroni
 
 QUICK = NeuralConfig(steps=200)
 
@@ -43,14 +44,68 @@ def auto_with_inference(dependent):
 def test_auto_p_value_tests_its_maximum(auto_with_inference):
     r = auto_with_inference
     auto = r.result("auto").details
-    assert set(auto["components"]) == {"gcmi", "ksg", "smile"}
-    # the maximum of gcmi and ksg on the same 39 shuffles (exact), and smile's own test:
-    # Bonferroni over the two families
-    assert "maximum of gcmi, ksg on the same shuffles" in auto["permutation_scheme"]
-    p_smile = r.result("smile").details["p_value"]
-    assert auto["p_value"] == pytest.approx(min(1.0, 2 * min(1 / 40, p_smile)))
-    assert auto["p_value_floor"] == pytest.approx(2 / 40)
+    # one column against one with ksg competing: the learned critic is not run (issue 24)
+    assert set(auto["components"]) == {"gcmi", "ksg"}
+    assert "smile" in auto["skipped"] and "smile" not in [x.estimator for x in r.results]
+    # gcmi and ksg on the same 39 shuffles, tested together (exact): a strong dependence
+    # beats every shuffle, so the p-value is the floor 1/40 and nothing dilutes it
+    assert auto["permutation_scheme"] == ("the reported maximum's test: Westfall-Young "
+                                          "min-p over gcmi, ksg on the same shuffles")
+    assert auto["p_value"] == pytest.approx(1 / 40)
+    assert auto["p_value_floor"] == pytest.approx(1 / 40)
     assert auto["permutations"] == 39
+
+
+def test_auto_weights_its_own_test_families_where_the_critic_runs():
+    # two columns against one: smile and gcmi-rot run, each with a test of its own
+    rng = np.random.default_rng(3)
+    u = rng.standard_normal((800, 2))
+    import pandas as pd
+
+    d = pd.DataFrame({"a": u[:, 0], "b": u[:, 1],
+                      "y": u[:, 0] + u[:, 1] + rng.standard_normal(800)})
+    r = mitool.estimate(d, ["a", "b"], "y", "auto", seed=1, neural=QUICK,
+                        inference=InferenceSpec(permutations=39))
+    auto = r.result("auto").details
+    assert "smile" in auto["components"] and not auto["skipped"]
+    own = [n for n in ("gcmi-rot", "smile") if auto["components"][n]["competes"]]
+    assert own == ["gcmi-rot", "smile"]
+    p_own = [auto["components"][n]["p_value"] for n in own]
+    weights = [1 - OWN_TEST_WEIGHT * len(own)] + [OWN_TEST_WEIGHT] * len(own)
+    assert "weighted Bonferroni (min p/w, weights 0.8, 0.1, 0.1)" in auto["permutation_scheme"]
+    assert auto["p_value"] == pytest.approx(weighted_bonferroni([1 / 40, *p_own], weights))
+    assert auto["p_value"] <= 1 / 40 / 0.8  # never weaker than the shared shuffles alone
+
+
+def test_min_p_is_each_statistics_own_p_value_alone():
+    null = np.random.default_rng(0).normal(size=99)
+    for obs in (-3.0, 0.0, 1.0, 5.0):
+        assert min_p_permutation([obs], [null]) == pytest.approx(p_value(obs, null))
+
+
+def test_min_p_is_exact_under_the_null_and_beats_the_raw_maximum():
+    rng = np.random.default_rng(1)
+    rejections = 0
+    for _ in range(1000):  # two correlated statistics with very different null scales
+        z = rng.standard_normal((2, 100))
+        z[1] = 10 * (0.6 * z[0] + 0.8 * z[1])  # z[:, 0] observed, z[:, 1:] shuffles
+        rejections += min_p_permutation(list(z[:, 0]), [z[0, 1:], z[1, 1:]]) <= 0.05
+    assert 0.03 <= rejections / 1000 <= 0.065  # 5/100 attainable: at most 0.05 in theory
+    # a narrow-null statistic far out in its null, a wide-null one in the middle of its own:
+    # the raw maximum hides the first behind the second's scale, min-p does not
+    narrow, wide = rng.normal(0, 0.01, 199), rng.normal(0, 1.0, 199)
+    raw_max = p_value(max(0.1, 0.5), np.maximum(narrow, wide))
+    assert raw_max > 0.2
+    assert min_p_permutation([0.1, 0.5], [narrow, wide]) <= 2 / 200
+
+
+def test_weighted_bonferroni():
+    assert weighted_bonferroni([0.04, 0.5], [0.8, 0.2]) == pytest.approx(0.05)
+    assert weighted_bonferroni([0.9, 0.001], [0.8, 0.2]) == pytest.approx(0.005)
+    assert weighted_bonferroni([0.5, 0.5], [0.5, 0.5]) == 1.0
+    assert weighted_bonferroni([], []) == 1.0
+    with pytest.raises(ValueError):
+        weighted_bonferroni([0.1, 0.1], [0.8, 0.8])
 
 
 def test_auto_interval_half_samples_its_maximum(auto_with_inference):

@@ -250,6 +250,8 @@ def render_estimate(result, normalize: bool = False) -> None:
             f"headline (*): {head.estimator} = {_fmt_mi(result.mi)} {result.unit}"
             + (f", from {source}" if source else "") + (f"; {what}" if what else ""),
             highlight=False)
+        for name, why in (head.details.get("skipped") or {}).items():
+            console.print(f"not run: {name}, {why}", highlight=False)
     if normalize and head is not None:
         console.print(f"on a 0-1 scale: {describe_normalized(result.normalized(), result.unit)}",
                       highlight=False)

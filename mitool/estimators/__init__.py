@@ -46,5 +46,17 @@ def parse_estimators(spec: str | list[str] | tuple[str, ...] | None) -> list[str
     return chosen
 
 
-__all__ = ["EstimatorResult", "NeuralConfig", "PreparedData", "RunOptions", "parse_estimators",
-           "run_estimator"]
+def asks_default(spec: str | list[str] | tuple[str, ...] | None) -> tuple[bool, set[str]]:
+    """(whether ``spec`` asks for the default set, by None or the ``default`` keyword; the
+    names it gives explicitly). Where the default set is asked for, its rules leave out what
+    does not join on these columns; a name given explicitly always runs."""
+    if spec is None:
+        return True, set()
+    parts = [spec] if isinstance(spec, str) else list(spec)
+    tokens = [t.strip().lower() for part in parts for t in part.split(",") if t.strip()]
+    return DEFAULT_KEYWORD in tokens, {t for t in tokens if t not in (ALL_KEYWORD,
+                                                                       DEFAULT_KEYWORD)}
+
+
+__all__ = ["EstimatorResult", "NeuralConfig", "PreparedData", "RunOptions", "asks_default",
+           "parse_estimators", "run_estimator"]

@@ -22,9 +22,13 @@ least wrong. Which estimators are components, and in what order, is in the regis
 (``auto_rank``, ``in_auto``). The report keeps every component, says which one supplied the headline, and
 warns when they disagree by more than their uncertainty.
 
-p-value (``--permutations``): each component is tested on its own (permutation nulls), and
-the p-values are combined with the Cauchy combination test (Liu & Xie 2020), which keeps
-its level under any dependence between the tests.
+Compute goes where it can change the answer: a component whose registry rule
+(``worth_running``) says the cheap evidence leaves it nothing to add is skipped and the
+report says why (the learned critic on one column against one where ksg competes).
+
+p-value (``--permutations``): the competing components re-estimated on the same shuffles
+are tested together by Westfall-Young's min-p; a component with its own test (the neural
+critic, gcmi-rot) is combined with them by a weighted Bonferroni (``mitool.inference``).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import time
 
 from mitool.estimators.base import EstimatorResult, PreparedData, RunOptions
 from mitool.estimators.caps import apply_cap, entropy_cap
-from mitool.estimators.registry import auto_components, get, run_estimator
+from mitool.estimators.registry import auto_components, auto_skipped, get, run_estimator
 
 DISAGREE_NATS = 0.1  # components further apart than this and their uncertainty: a warning
 
@@ -86,6 +90,7 @@ def run(name: str, data: PreparedData, opts: RunOptions) -> EstimatorResult:
     t0 = time.perf_counter()
     both_discrete = bool(data.x_discrete.all() and data.y_discrete.all())
     names = auto_components(data)
+    skipped = auto_skipped(data)
     comps: dict[str, EstimatorResult] = {}
     for part in names:
         comps[part] = run_estimator(part, data, component_options(opts))
@@ -143,10 +148,12 @@ def run(name: str, data: PreparedData, opts: RunOptions) -> EstimatorResult:
             for n, r in comps.items()
         },
         "mi_raw": head.details.get("mi_raw", head.mi),
+        "skipped": skipped,
     }
     for key in ("spread", "n_heldout", "ceiling", "near_ceiling", "curve", "folds"):
         if key in head.details:
             details[key] = head.details[key]
     notes = [f"auto: {chosen} supplied the headline; {why}"]
+    notes += [f"auto: {n} skipped: {w}" for n, w in skipped.items()]
     return EstimatorResult("auto", head.mi, time.perf_counter() - t0, notes=notes,
                            warnings=warnings, details=details, components=comps)

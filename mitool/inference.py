@@ -380,8 +380,9 @@ def _components_inference(result: EstimatorResult, data: PreparedData, opts: Run
     nulls = {n: parts[n].details.pop("_null", None) for n in parts}
     draws = {n: parts[n].details.pop("_draws", None) for n in parts}
     if spec.permutations:
-        families, floors, weights, named = [], [], [], []
+        families, floors, weights, named, labels = [], [], [], [], []
         if cheap and all(nulls[n] is not None for n in cheap):
+            labels.append("+".join(cheap))
             observed = [float(parts[n].details.get("statistic", parts[n].mi)) for n in cheap]
             families.append(min_p_permutation(observed, [nulls[n] for n in cheap]))
             floors.append(1.0 / (1 + len(nulls[cheap[0]])))
@@ -395,6 +396,7 @@ def _components_inference(result: EstimatorResult, data: PreparedData, opts: Run
             floors.append(parts[n].details.get("p_value_floor", 0.0))
             weights.append(OWN_TEST_WEIGHT)
             named.append(f"{n}'s own test")
+            labels.append(n)
         if families:
             own = sum(w for w in weights if w is not None)
             if weights[0] is None:
@@ -403,6 +405,9 @@ def _components_inference(result: EstimatorResult, data: PreparedData, opts: Run
                 weights = [1.0 / len(weights)] * len(weights)
             result.details.update(
                 p_value=weighted_bonferroni(families, weights), permutations=spec.permutations,
+                p_value_families=[{"test": lab, "p_value": p, "weight": w, "floor": f}
+                                  for lab, p, w, f in zip(labels, families, weights, floors,
+                                                          strict=True)],
                 p_value_floor=weighted_bonferroni(floors, weights) if floors else 0.0,
                 permutation_scheme="the reported maximum's test: " + "; ".join(named)
                 + ("; combined by weighted Bonferroni (min p/w, weights "

@@ -142,8 +142,9 @@ def run_one(cfg: Config, seed: int) -> dict:
 
         from mitool.estimators import registry
 
-        registry.register(dataclasses.replace(registry.get("smile"),
-                                              worth_running=lambda d: "level run"))
+        registry.register(dataclasses.replace(  # neither in auto nor as a row of its own
+            registry.get("smile"), worth_running=lambda d: "level run",
+            default_rule=lambda d, ctx: (False, "smile left out: level run")))
     xs = [c for c in df.columns if c.startswith("x")]
     ys = [c for c in df.columns if c.startswith("y")]
     r = mitool.estimate(df, xs, ys, seed=seed,

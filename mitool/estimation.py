@@ -242,11 +242,13 @@ def estimate(
         names = [n for n in names if n not in dropped]
         notes.extend(note for note in left_out if note.split()[0] in dropped)
     cfg = neural or NeuralConfig()
+    cfg.check_budget()
     if knn.transform is not None:
         cfg = dataclasses.replace(cfg, transform=knn.transform)
     opts = RunOptions(k=knn.k, seed=seed, neural=cfg, progress=progress,
                       permutations=spec.permutations, transform=knn.transform or "standardize",
-                      search=knn.search)
+                      search=knn.search,
+                      deadline=None if cfg.budget is None else t0 + cfg.budget)
     _announce_big_neural_run(names, data_, cfg, progress, table.max_rows)
     if data_.x.shape[1] == 0 or data_.y.shape[1] == 0:
         side = "X" if data_.x.shape[1] == 0 else "Y"
@@ -331,10 +333,23 @@ def _run_all(names: list[str], data, opts: RunOptions, spec: InferenceSpec
     done: dict[str, EstimatorResult] = {}
     reuse = component_options(opts) == opts
     cap = entropy_cap(data)
+    from mitool.estimators.registry import HEADLINE, auto_components
+
+    # auto's components come with it (computed once), so they take no share of their own
+    provided = set(auto_components(data)) if HEADLINE in names and reuse else set()
+    learned = [n for n in names if _trains_a_critic(n, data) and n not in provided]
+    # under a time budget each learned run gets an equal share of what is left (auto runs
+    # its cheap components first, inside its share)
     for name in names:
         if name in done:  # already run as a component of auto, with the same settings
             continue
-        r = run_estimator(name, data, opts)
+        run_opts = opts
+        if opts.deadline is not None and name in learned:
+            left = [n for n in learned if n not in done]
+            now = time.perf_counter()
+            run_opts = dataclasses.replace(
+                opts, deadline=now + max(0.0, opts.deadline - now) / max(1, len(left)))
+        r = run_estimator(name, data, run_opts)
         attach_inference(r, data, opts, spec)
         apply_cap(r, cap)
         done[name] = r
@@ -348,6 +363,17 @@ def _run_all(names: list[str], data, opts: RunOptions, spec: InferenceSpec
     for r in results:
         _say_kind(r, done, data)
     return results
+
+
+def _trains_a_critic(name: str, data) -> bool:
+    """Whether running ``name`` trains a learned critic here (a neural estimator, or auto
+    with a neural component on these columns)."""
+    from mitool.estimators.registry import auto_components
+
+    if name in family("neural"):
+        return True
+    return name in family("combined") and any(n in family("neural")
+                                              for n in auto_components(data))
 
 
 def _say_kind(r: EstimatorResult, done: dict[str, EstimatorResult], data) -> None:
@@ -368,30 +394,48 @@ def _say_kind(r: EstimatorResult, done: dict[str, EstimatorResult], data) -> Non
         r.details["kind_why"] = entry.kind_why
 
 
-BIG_NEURAL_ROWS = 200_000  # from this many rows a neural run says how long it will take
+BIG_NEURAL_ROWS = 200_000  # from this many rows a neural run also says --max-rows exists
+PLAN_MIN_SECONDS = 10.0  # a learned critic forecast to take longer is announced first
 
 
 def _announce_big_neural_run(names, data, cfg, progress, max_rows) -> None:
-    """Before a neural run on a big table, say how long it should take and that --max-rows
-    exists (through the progress callback's notice: the library never prints)."""
-    neural = [n for n in names if n in family("neural") or n in family("combined")]
-    if progress is None or not neural or data.n < BIG_NEURAL_ROWS or data.x.shape[1] == 0:
+    """Before long learned-critic work, say the plan and how long it may take (through the
+    progress callback's notice: the library never prints): which estimators run first,
+    which train a critic, the forecast at most (``engine.expected_seconds``: the full step
+    budget; early stopping usually ends sooner), what --budget would do, and on a big table
+    that --max-rows exists."""
+    if progress is None or data.x.shape[1] == 0:
         return
     from mitool.estimators.config import resolve_folds
-    from mitool.estimators.neural.engine import expected_seconds
     from mitool.estimators.registry import auto_components
 
-    first = next((n for n in neural if n in family("neural")), None)
-    if first is None:  # a combined estimator's neural component
-        first = next((n for n in auto_components(data) if n in family("neural")), None)
-    if first is None:  # e.g. auto on two discrete sides: no training at all
+    neural = [n for n in names if n in family("neural")]
+    parts = [n for n in auto_components(data) if n in family("neural")] \
+        if any(n in family("combined") for n in names) else []
+    learned = list(dict.fromkeys(neural + parts))
+    if not learned:  # e.g. auto on two discrete sides, or one column against one
         return
-    each = expected_seconds(first, data, cfg)
-    progress(0, 0, {"message": (
-        f"{data.n:,} rows: each neural estimator should take about {each:.0f} s here "
-        f"({resolve_folds(cfg.folds, data.n)} fold(s); its cost hardly grows with the rows); "
-        "the k-NN estimators do "
-        "grow with them" + ("" if max_rows else ": --max-rows N estimates on a seeded sample"))})
+    from mitool.estimators.neural.engine import expected_seconds
+
+    each = expected_seconds(learned[0], data, cfg)
+    if each < PLAN_MIN_SECONDS and cfg.budget is None and data.n < BIG_NEURAL_ROWS:
+        return
+    folds = resolve_folds(cfg.folds, data.n)
+    cheap = [n for n in dict.fromkeys(names + auto_components(data))
+             if n not in learned and n not in family("combined")]
+    msg = (f"plan: {', '.join(cheap) or 'nothing cheap'} first, then {', '.join(learned)} "
+           f"(a learned critic: at most about {each:.0f} s each here, {folds} fold(s) of up "
+           "to " + (f"{cfg.steps:,} steps" if cfg.epochs is None else f"{cfg.epochs:g} epochs")
+           + "; early stopping usually ends sooner)")
+    if cfg.budget is not None:
+        msg += f"; --budget {cfg.budget:g} s: the critics stop in time for it"
+    elif each >= PLAN_MIN_SECONDS:
+        msg += "; --budget SECONDS bounds the whole estimate"
+    if data.n >= BIG_NEURAL_ROWS:
+        msg += (f"; {data.n:,} rows: a critic's cost hardly grows with the rows, the k-NN "
+                "estimators' does" + ("" if max_rows else
+                                      ": --max-rows N estimates on a seeded sample"))
+    progress(0, 0, {"message": msg})
 
 
 def _is_disc(data, c: str) -> bool:

@@ -80,6 +80,7 @@ def estimate_command(
     holdout: float | None = typer.Option(None, "--holdout", help="Neural: one split, with this fraction of rows held out for the reported estimate (instead of --folds)."),
     folds: int | None = typer.Option(None, "--folds", help="Neural: cross-fitting folds (default 3 below 100,000 rows, every row held out once; 1 from there on, and 1 = one split, see --holdout)."),
     patience: int | None = typer.Option(None, "--patience", help="Neural: evaluations without improvement before early stopping."),
+    budget: float | None = typer.Option(None, "--budget", help="Seconds for the whole estimate: the cheap estimators run first, then the learned critics train in the time left (each reads out its best checkpoint when its share runs out; the report says so)."),
     ema_rate: float | None = typer.Option(None, "--ema-rate", help="MINE: moving-average rate of the gradient correction."),
     readout: str | None = typer.Option(None, "--readout", help="JSD: KL bound used to read MI in nats, dv or nwj."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
@@ -123,7 +124,7 @@ def estimate_command(
         overrides = {
             "steps": steps, "epochs": epochs, "batch_size": batch_size, "lr": lr,
             "critic": critic, "holdout": holdout, "patience": patience, "ema_rate": ema_rate,
-            "readout": readout, "device": device,
+            "readout": readout, "device": device, "budget": budget,
             "folds": 1 if holdout is not None and folds is None else folds,
         }
         if hidden is not None:

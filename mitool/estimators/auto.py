@@ -92,8 +92,11 @@ def run(name: str, data: PreparedData, opts: RunOptions) -> EstimatorResult:
     names = auto_components(data)
     skipped = auto_skipped(data)
     comps: dict[str, EstimatorResult] = {}
-    for part in names:
+    # the cheap components first: under a time budget the learned critic trains in what
+    # they leave (the report keeps the registry's order)
+    for part in sorted(names, key=lambda n: get(n).family == "neural"):
         comps[part] = run_estimator(part, data, component_options(opts))
+    comps = {n: comps[n] for n in names}
     cap = entropy_cap(data)
     for part in comps.values():
         apply_cap(part, cap)

@@ -87,3 +87,6 @@ class RunOptions:
     permutations: int = 0  # neural: the critic's own null draws are taken during the run
     transform: str = "standardize"  # k-NN: standardize | copula (the neural ones read neural)
     search: str = "auto"  # ksg's neighbour search: auto | grid | kdtree | brute
+    # time.perf_counter() by which a learned critic must stop training (NeuralConfig.budget,
+    # set by the use case from the time left; None: no limit)
+    deadline: float | None = None

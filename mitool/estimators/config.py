@@ -59,6 +59,18 @@ class NeuralConfig:
     negatives: int = 63  # concat critic, InfoNCE training: negatives per positive
     device: str = "auto"  # auto | cpu | cuda
     threads: int | None = None  # torch CPU threads; None = mitool's choice
+    # seconds for the whole estimate (--budget): the cheap estimators run first and take what
+    # they need, then the learned critics train until the time left runs out (each stops at
+    # its share and reads out its best checkpoint); None: no limit (--steps bounds training)
+    budget: float | None = None
+
+    def check_budget(self) -> None:
+        """The budget alone (the use case checks it before any work, neural or not)."""
+        from mitool.errors import UsageError
+
+        if self.budget is not None and not self.budget > 0:
+            raise UsageError(f"{{param}} must be a positive number of seconds, got {self.budget}",
+                             parameter="budget", function="NeuralConfig")
 
     def validate(self, n_rows: int) -> None:
         """Raise UsageError, with the fix in the message, for settings that cannot work on
@@ -66,6 +78,7 @@ class NeuralConfig:
         import math
 
         from mitool.errors import UsageError
+        self.check_budget()
         hidden = parse_hidden(self.hidden) if isinstance(self.hidden, str) else self.hidden
         if not hidden or any(int(h) <= 0 for h in hidden):
             raise UsageError(f"hidden sizes must be positive integers, got {self.hidden!r}",

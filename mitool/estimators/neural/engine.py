@@ -110,7 +110,7 @@ def expected_seconds(name: str, data: PreparedData, config: NeuralConfig | None 
 def run(name: str, data: PreparedData, opts: RunOptions) -> EstimatorResult:
     """The registry's runner for every neural bound (``mitool.estimators.registry``)."""
     return estimate_neural(name, data, opts.neural, opts.seed, progress=opts.progress,
-                           permutations=opts.permutations)
+                           permutations=opts.permutations, deadline=opts.deadline)
 
 
 def estimate_neural(
@@ -120,8 +120,10 @@ def estimate_neural(
     seed: int = 0,
     progress: ProgressCallback | None = None,
     permutations: int = 0,
+    deadline: float | None = None,
 ) -> EstimatorResult:
-    """Train a critic with bound ``name`` and read MI out (nats) on the held-out rows."""
+    """Train a critic with bound ``name`` and read MI out (nats) on the held-out rows;
+    with ``deadline`` (a ``time.perf_counter()`` value) training stops in time for it."""
     if name not in BOUND_NAMES:
         raise UsageError(
             f"unknown neural estimator {name!r}; choose from: {', '.join(BOUND_NAMES)}"
@@ -141,7 +143,7 @@ def estimate_neural(
     torch.set_num_threads(threads)
     try:
         return _estimate(name, data, config, hidden, seed, device, threads, progress,
-                         permutations)
+                         permutations, deadline)
     finally:
         torch.set_num_threads(old_threads)
 
@@ -168,7 +170,7 @@ class FoldResult:
 
 
 def _fold(name, data, config, hidden, seed, device, progress, permutations, parts: RowSplit,
-          stage: str) -> FoldResult:
+          stage: str, deadline: float | None = None) -> FoldResult:
     """Train one critic on ``parts.train`` (early stopping on ``parts.validation``) and read
     it out on ``parts.heldout``; with ``permutations``, also on shuffles of those rows."""
     train_rows, val_rows, held_rows = parts.train, parts.validation, parts.heldout
@@ -222,7 +224,7 @@ def _fold(name, data, config, hidden, seed, device, progress, permutations, part
     warnings: list[str] = []
     early_stopping = val_rows.size > 0  # never on the held-out rows (they give the estimate)
     run = train_critic(name, critic, x_tr, y_tr, validate if early_stopping else None, config,
-                       total, batch, separable, gen, report)
+                       total, batch, separable, gen, report, deadline=deadline)
 
     if run.diverged_at is not None:
         if run.best_state is None:  # nothing finite to fall back to
@@ -276,13 +278,27 @@ def _fold(name, data, config, hidden, seed, device, progress, permutations, part
     return out
 
 
-def _estimate(name, data, config, hidden, seed, device, threads, progress, permutations):
+def _fold_deadline(deadline: float | None, folds_left: int) -> float | None:
+    """This fold's share of the time left: an equal part of it, less READOUT_RESERVE for the
+    readouts after training (the held-out pass and any permutations)."""
+    if deadline is None:
+        return None
+    now = time.perf_counter()
+    return now + max(0.0, deadline - now) * (1 - READOUT_RESERVE) / folds_left
+
+
+READOUT_RESERVE = 0.15  # share of a budget kept for reading the critics out
+
+
+def _estimate(name, data, config, hidden, seed, device, threads, progress, permutations,
+              deadline=None):
     t_start = time.perf_counter()
     splits = fold_splits(config, data.n, seed)
     k = len(splits)
     folds = [
         _fold(name, data, config, hidden, seed + 1009 * f, device, progress, permutations,
-              parts, name if k == 1 else f"{name} fold {f + 1}/{k}")
+              parts, name if k == 1 else f"{name} fold {f + 1}/{k}",
+              _fold_deadline(deadline, k - f))
         for f, parts in enumerate(splits)
     ]
     first = folds[0]
@@ -317,7 +333,14 @@ def _estimate(name, data, config, hidden, seed, device, threads, progress, permu
             "the true MI may be higher" + (": more rows raise the ceiling" if name != "infonce"
                                             else ": use a DV-type estimator")
         )
+    timed_out = [f for f in folds if f.run.out_of_time]
+    if timed_out:
+        warnings.append(
+            f"stopped at the time budget (--budget) after {timed_out[0].run.steps_run} of "
+            f"{timed_out[0].total} steps; as a held-out bound it stays below the truth, but more "
+            "time may raise it")
     unconverged = [f for f in folds if f.val_used > 0 and f.run.diverged_at is None
+                   and not f.run.out_of_time
                    and not (f.run.stopped_early or f.run.best_step
                             <= f.run.steps_run - config.patience * config.eval_every)]
     if unconverged:
@@ -369,6 +392,15 @@ def _estimate(name, data, config, hidden, seed, device, threads, progress, permu
         "readout_shifts": None if resolve_critic(name, config) == "separable"
         else first.final_shifts,
         "readout_block": first.final_block,
+        "out_of_time": bool(timed_out),
+        # what the run cost, and what it would cost again: the steps do not grow with the
+        # rows, the held-out readout grows with them up to a fixed budget of scored pairs
+        "cost": {"seconds_per_step": (loop_seconds / max(1, sum(f.run.steps_run for f in folds))),
+                 "steps": int(sum(f.run.steps_run for f in folds)),
+                 "readout_pairs": int(sum(f.parts.heldout.size * (f.final_shifts + 1)
+                                          for f in folds)),
+                 "training_seconds": loop_seconds,
+                 "other_seconds": max(0.0, seconds - loop_seconds)},
     }
     if k > 1:
         details["fold_mi_raw"] = [f.mi_raw for f in folds]

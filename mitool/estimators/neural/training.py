@@ -76,6 +76,7 @@ class TrainingRun:
     diverged_at: int | None = None
     steps_run: int = 0
     loop_seconds: float = 0.0
+    out_of_time: bool = False  # stopped at its deadline (--budget) before its last step
 
 
 class BatchSampler:
@@ -116,8 +117,11 @@ def train_critic(
     separable: bool,
     gen: torch.Generator,
     progress: ProgressCallback | None = None,
+    deadline: float | None = None,
 ) -> TrainingRun:
-    """Train ``critic`` for at most ``total`` steps.
+    """Train ``critic`` for at most ``total`` steps, and past ``deadline`` (a
+    ``time.perf_counter()`` value) no further than the next evaluation point, so the best
+    checkpoint is always one that validation saw.
 
     ``validate(step)`` gives the validation estimate (nats) that picks the best checkpoint
     and drives early stopping; with ``validate=None`` (no validation rows) there is no early
@@ -144,6 +148,7 @@ def train_critic(
         train_count += 1
         if step % config.eval_every != 0 and step != total:
             continue
+        out_of_time = deadline is not None and time.perf_counter() >= deadline
         # ---- evaluation point: the only host syncs of the loop
         val = validate(step) if validate is not None else None
         train_val = float(train_sum) / max(train_count, 1)
@@ -157,6 +162,9 @@ def train_critic(
             progress(step, total, {"stage": name, "mi": val if val is not None else train_val})
         if val is None:
             run.best_step = step
+            if out_of_time and step < total:
+                run.out_of_time = True
+                break
             continue
         if val > best_val + config.min_delta:
             best_val, run.best_step, bad_evals = val, step, 0
@@ -166,6 +174,9 @@ def train_critic(
             if config.patience and bad_evals >= config.patience:
                 run.stopped_early = True
                 break
+        if out_of_time and step < total:
+            run.out_of_time = True
+            break
     run.loop_seconds = time.perf_counter() - t_loop
     run.steps_run = step
     return run

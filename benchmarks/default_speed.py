@@ -1,0 +1,85 @@
+"""The default command's wall time against `-e ksg` on the same file (issue 24's target: one
+column against one at N = 5,000 in <= 3x `-e ksg`; 5x5 in <= 15 s or <= 5x).
+
+    python benchmarks/default_speed.py                      # 1x1 and 5x5, N 1,000 / 5,000 / 20,000
+    python benchmarks/default_speed.py --shapes 1x1 --rows 5000 --repeats 5
+
+Every command runs as a fresh process (`mitool estimate FILE ... -f json -q`), the three
+variants alternately so they share the machine's state: the default; `-e ksg`; and
+`-e default,smile`, the default as it was before the learned critic could be skipped (the
+critic then ran on every shape). Medians over the repeats, their ratios to `-e ksg`, and
+from the default's JSON which component supplied the headline and what was skipped. The
+data are Gaussian pairs with MI 0.5 nats (5x5: spread over the five column pairs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+VARIANTS = {"default": [], "ksg": ["-e", "ksg"], "default+smile": ["-e", "default,smile"]}
+
+
+def make_table(shape: str, n: int, seed: int = 0) -> pd.DataFrame:
+    dx, dy = (int(v) for v in shape.split("x"))
+    k = min(dx, dy)
+    rho = np.sqrt(1 - np.exp(-2 * 0.5 / k))  # each of k pairs carries 0.5/k nats
+    rng = np.random.default_rng(seed)
+    u = rng.standard_normal((n, dx))
+    v = rng.standard_normal((n, dy))
+    v[:, :k] = rho * u[:, :k] + np.sqrt(1 - rho**2) * v[:, :k]
+    return pd.DataFrame({**{f"x{i}": u[:, i] for i in range(dx)},
+                         **{f"y{i}": v[:, i] for i in range(dy)}})
+
+
+def run(path: Path, shape: str, extra: list[str]) -> tuple[float, dict]:
+    dx, dy = (int(v) for v in shape.split("x"))
+    cmd = [sys.executable, "-m", "mitool", "estimate", str(path),
+           "--x", ",".join(f"x{i}" for i in range(dx)),
+           "--y", ",".join(f"y{i}" for i in range(dy)), "-f", "json", "-q", *extra]
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return time.perf_counter() - t0, json.loads(out.stdout)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shapes", default="1x1,5x5")
+    ap.add_argument("--rows", default="1000,5000,20000")
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    print("| shape | N | default s | -e ksg s | default / ksg | default+smile s (before) "
+          "| before / ksg | headline from | skipped |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for shape in args.shapes.split(","):
+            for n in (int(r) for r in args.rows.split(",")):
+                path = Path(tmp) / f"{shape}-{n}.csv"
+                make_table(shape, n).to_csv(path, index=False)
+                times: dict[str, list[float]] = {v: [] for v in VARIANTS}
+                doc: dict = {}
+                for _ in range(args.repeats):
+                    for name, extra in VARIANTS.items():
+                        secs, d = run(path, shape, extra)
+                        times[name].append(secs)
+                        if name == "default":
+                            doc = d
+                med = {k: statistics.median(v) for k, v in times.items()}
+                auto = doc["results"][0]
+                print(f"| {shape} | {n:,} | {med['default']:.1f} | {med['ksg']:.1f} | "
+                      f"{med['default'] / med['ksg']:.1f}x | {med['default+smile']:.1f} | "
+                      f"{med['default+smile'] / med['ksg']:.1f}x | {auto.get('chosen')} | "
+                      f"{', '.join(auto.get('skipped') or {}) or '-'} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -204,3 +204,31 @@ def test_derived_columns_do_not_let_gcmi_overshoot():
     truth = -0.5 * math.log(1 - 0.81)
     assert r.result("auto").details["chosen"] != "gcmi"
     assert r.mi <= truth + 0.1 * truth
+
+
+def test_the_learned_critic_is_skipped_only_where_it_cannot_add():
+    """Issue 24: one column against one where ksg competes and no column has heavy tails;
+    everywhere else the critic runs (a side with 2+ columns, few rows, repeats, tails)."""
+    rng = np.random.default_rng(0)
+    worth = registry.get("smile").worth_running
+
+    def data(x, y):
+        x, y = np.asarray(x, float).reshape(len(x), -1), np.asarray(y, float).reshape(len(y), -1)
+        return PreparedData(x, y, [f"x{i}" for i in range(x.shape[1])],
+                            [f"y{i}" for i in range(y.shape[1])],
+                            np.zeros(x.shape[1], bool), np.zeros(y.shape[1], bool))
+
+    g = rng.standard_normal((2000, 3))
+    assert "-e smile runs it" in worth(data(g[:, 0], g[:, 1]))
+    assert worth(data(g[:, :2], g[:, 2])) is None  # a side with two columns
+    assert worth(data(g[:500, 0], g[:500, 1])) is None  # ksg does not compete below 1,000
+    cauchy = rng.standard_t(1, 2000)
+    assert registry.heavy_tailed(data(cauchy, g[:, 1]))
+    assert worth(data(cauchy, g[:, 1])) is None  # k-NN on standardized tails reads low
+    twice = data(np.r_[g[:1000, 0], g[:1000, 0]], np.r_[g[:1000, 1], g[:1000, 1]])
+    assert worth(twice) is None  # repeated rows: ksg does not compete
+    # the default set and auto read the same rule
+    assert "smile" in registry.auto_skipped(data(g[:, 0], g[:, 1]))
+    joins, note = registry.get("smile").default_rule(data(g[:, 0], g[:, 1]),
+                                                     registry.DefaultContext())
+    assert not joins and note.startswith("smile left out")

@@ -448,7 +448,7 @@ def _components_inference(result: EstimatorResult, data: PreparedData, opts: Run
              and parts[n].applicable and parts[n].mi is not None]
     for name, part in parts.items():
         boot = spec.bootstrap if (name == chosen or name in cheap) else 0
-        attach_inference(part, data, component_options(opts),
+        attach_inference(part, data, opts if data.conditional else component_options(opts),
                          InferenceSpec(spec.permutations, boot, spec.k_perm), keep_draws=True)
         entry = comps[name]
         for key in ("p_value", "ci_low", "ci_high", "stderr"):

@@ -254,3 +254,23 @@ def test_cli_gates_with_z(runner, chain_csv, collider_csv):
     out = runner.invoke(app, ["estimate", str(collider_csv), "--x", "x", "--y", "y", "--z",
                               "z", "--fail-below", "0.05", "-q"])
     assert out.exit_code == 0
+
+
+def test_every_conditional_report_key_is_documented():
+    from pathlib import Path
+
+    from test_docs import _undocumented
+
+    schema = (Path(__file__).parent.parent / "docs" / "json-schema.md").read_text()
+    d = synthetic.stratified(1200, continuous_z=True, seed=0).frame
+    doc = mitool.estimate(d, "x", "y", z="g,w", inference=InferenceSpec(9, 3)).to_dict()
+    assert not _undocumented(doc, schema)
+
+
+def test_a_constant_z_conditions_on_nothing():
+    d = synthetic.chain(1500, "collider", seed=0).frame
+    d["c"] = 1.0
+    r = mitool.estimate(d, "x", "y", z="c", inference=InferenceSpec(9, 0))
+    plain = mitool.estimate(d, "x", "y", "gcmi").mi
+    assert r.z == ["c"] and r.result("gcmi-cmi").mi == pytest.approx(plain, abs=1e-9)
+    assert any("'c' is constant" in w for w in r.warnings)

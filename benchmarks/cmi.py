@@ -12,6 +12,8 @@ each (truth Σ p(z) I_z); and monotone maps (cube, exp) of the 3-column task's c
 (same truth). Prints `mitool.estimate`'s default headline (auto-cmi) and both components
 against the truth, a hit meaning within max(10%, 0.05 nats).
 
+``--null --gauss-only``: gcmi-cmi alone, its local test beside its analytic p-value.
+
 ``--null``: the default run with ``--permutations`` on chains and forks (CMI 0: the share
 of p-values ≤ 0.05 is the false-positive rate) and on a collider with CMI 0.1 (the power),
 N = 2,000. Rows are saved under out/cmi/ (one JSON line each).
@@ -32,10 +34,10 @@ def task(name: str, n: int, seed: int):
     """(frame, x columns, y columns, z columns, truth) of one accuracy task."""
     from mitool.data import synthetic
 
-    if name.startswith("gauss |Z|="):
+    if name.startswith("gauss, dim Z = "):
         dz = int(name.split("=")[1])
         d = synthetic.gaussian_conditional(n, 1, 1, dz, strength=STRENGTH[dz], seed=seed)
-    elif name == "monotone maps, |Z|=3":
+    elif name == "monotone maps, dim Z = 3":
         d = synthetic.gaussian_conditional(n, 1, 1, 3, strength=STRENGTH[3], seed=seed)
         f = d.frame
         f["x"], f["y"], f["z0"], f["z1"] = f["x"] ** 3, np.exp(f["y"]), f["z0"] ** 3, np.exp(
@@ -50,8 +52,8 @@ def task(name: str, n: int, seed: int):
 
 
 STRENGTH = {1: 1.0, 3: 1.5, 10: 1.0}  # the shared latent beyond Z: truths 0.144, 0.332, 0.144
-TASKS = ["gauss |Z|=1", "gauss |Z|=3", "gauss |Z|=10", "chain", "fork", "collider",
-         "discrete Z (3 levels)", "monotone maps, |Z|=3"]
+TASKS = ["gauss, dim Z = 1", "gauss, dim Z = 3", "gauss, dim Z = 10", "chain", "fork",
+         "collider", "discrete Z (3 levels)", "monotone maps, dim Z = 3"]
 
 
 def within(est: float, truth: float) -> bool:
@@ -95,6 +97,23 @@ def accuracy(seeds: int, sizes: list[int]) -> None:
     print(f"\nauto-cmi within max(10%, 0.05 nats) of the truth: {hits}/{total} runs")
 
 
+def plain_p(frame, result, seed: int, permutations: int) -> float:
+    """The same statistic against a plain shuffle of X (which breaks X-Z too: a test of
+    I(X;Y) = 0, not of I(X;Y|Z) = 0), for comparison."""
+    from mitool.data.columns import prepare
+    from mitool.estimators.base import RunOptions
+    from mitool.estimators.registry import get
+    from mitool.inference import p_value
+
+    data = prepare(frame, ["x"], ["y"], z=["z"]).data
+    stat = get(result.estimator).load("statistic")
+    opts = RunOptions(k=3, seed=seed, transform=result.details["transform"])
+    rng = np.random.default_rng([seed, 17])
+    null = [stat(data.with_x(data.x[rng.permutation(data.n)]), opts)
+            for _ in range(permutations)]
+    return p_value(result.details["statistic"], null)
+
+
 def null(seeds: int, n: int, permutations: int) -> None:
     import mitool
     from mitool.data import synthetic
@@ -111,11 +130,14 @@ def null(seeds: int, n: int, permutations: int) -> None:
                 r = mitool.estimate(d.frame, "x", "y", z="z", seed=s,
                                     inference=InferenceSpec(permutations))
                 row = {"task": name, "seed": s, "truth": d.cmi, "mi": r.mi,
-                       **{f"p_{e.estimator}": e.details["p_value"] for e in r.results}}
+                       **{f"p_{e.estimator}": e.details["p_value"] for e in r.results},
+                       "p_plain ksg-cmi": plain_p(d.frame, r.result("ksg-cmi"), s,
+                                                  permutations)}
                 rows.append(row)
                 fh.write(json.dumps(row) + "\n")
+                fh.flush()
     names = [k[2:] for k in rows[0] if k.startswith("p_")]
-    print(f"| task (N = {n:,}, {permutations} local permutations, k_perm = 5) | truth | seeds | "
+    print(f"| task (N = {n:,}, {permutations} permutations, k_perm = 5) | truth | seeds | "
           + " | ".join(f"p ≤ 0.05: {e}" for e in names) + " |")
     print("|---|---:|---:|" + "---:|" * len(names))
     for name in ("chain", "fork", "collider CMI 0.1"):
@@ -125,6 +147,36 @@ def null(seeds: int, n: int, permutations: int) -> None:
               + " | ".join(f"{x:.3f}" for x in rates) + " |")
 
 
+def gauss_level(seeds: int, n: int, permutations: int) -> None:
+    """``--null --gauss-only``: gcmi-cmi alone (milliseconds a statistic), so many more seeds:
+    its local permutation test beside its analytic (Bartlett) p-value on chains and forks."""
+    from mitool.data import synthetic
+    from mitool.data.columns import prepare
+    from mitool.estimators.cmi_gauss import gcmi_cmi_statistic
+    from mitool.inference import local_permutation_test
+
+    path = OUT / "gauss_level.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with path.open("w") as fh:
+        for name in ("chain", "fork"):
+            for s in range(seeds):
+                d = synthetic.chain(n, name, seed=3000 + s)
+                data = prepare(d.frame, ["x"], ["y"], z=["z"]).data
+                local = local_permutation_test("gcmi-cmi", data, 3, permutations, seed=s)
+                row = {"task": name, "seed": s, "p_local": local["p_value"],
+                       "p_analytic": gcmi_cmi_statistic(data)["p_value_analytic"]}
+                rows.append(row)
+                fh.write(json.dumps(row) + "\n")
+    print(f"| gcmi-cmi, N = {n:,} | seeds | p ≤ 0.05: local permutation ({permutations}) | "
+          "p ≤ 0.05: analytic (Bartlett) |")
+    print("|---|---:|---:|---:|")
+    for name in ("chain", "fork"):
+        rs = [r for r in rows if r["task"] == name]
+        print(f"| {name} | {len(rs)} | {np.mean([r['p_local'] <= 0.05 for r in rs]):.3f} | "
+              f"{np.mean([r['p_analytic'] <= 0.05 for r in rs]):.3f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=3)
@@ -132,8 +184,11 @@ def main() -> None:
     ap.add_argument("--null", action="store_true", help="level and power of the local test")
     ap.add_argument("--n", type=int, default=2000, help="rows per --null run")
     ap.add_argument("--permutations", type=int, default=99)
+    ap.add_argument("--gauss-only", action="store_true", help="--null for gcmi-cmi alone")
     args = ap.parse_args()
-    if args.null:
+    if args.null and args.gauss_only:
+        gauss_level(args.seeds, args.n, args.permutations)
+    elif args.null:
         null(args.seeds, args.n, args.permutations)
     else:
         accuracy(args.seeds, [int(v) for v in args.sizes.split(",")])

@@ -202,6 +202,7 @@ def estimate(
     0.5
     >>> from mitool.inference import InferenceSpec
     >>> r = mitool.estimate(df, x=["a", "b"], y="label", inference=InferenceSpec(200, 0))
+    >>> r = mitool.estimate(df, x="a", y="label", z=["t", "site"])  # I(a;label|t,site)
     """
     t0 = time.perf_counter()
     progress = _PROGRESS.get()

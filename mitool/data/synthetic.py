@@ -326,8 +326,9 @@ def gaussian_cmi(cov: np.ndarray, dx: int, dy: int) -> float:
     def logdet(idx: np.ndarray) -> float:
         return float(np.linalg.slogdet(cov[np.ix_(idx, idx)])[1]) if idx.size else 0.0
 
-    return 0.5 * (logdet(np.r_[ix, iz]) + logdet(np.r_[iy, iz]) - logdet(iz)
-                  - logdet(np.arange(d)))
+    cmi = 0.5 * (logdet(np.r_[ix, iz]) + logdet(np.r_[iy, iz]) - logdet(iz)
+                 - logdet(np.arange(d)))
+    return cmi if abs(cmi) > 1e-12 else 0.0  # a chain's 1e-16 is an exact 0
 
 
 def linear_gaussian(n: int, mix: np.ndarray, dx: int, dy: int, name: str = "linear",

@@ -274,3 +274,33 @@ def test_a_constant_z_conditions_on_nothing():
     plain = mitool.estimate(d, "x", "y", "gcmi").mi
     assert r.z == ["c"] and r.result("gcmi-cmi").mi == pytest.approx(plain, abs=1e-9)
     assert any("'c' is constant" in w for w in r.warnings)
+
+
+@pytest.fixture
+def orders_csv(tmp_path):
+    """The README's example: churn drifts with time; `discount` follows the time only,
+    `agent_score` follows churn itself (a leak beyond time)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    t = np.sort(rng.uniform(0, 365, n))
+    churned = rng.uniform(size=n) < 1 / (1 + np.exp(-(t - 180) / 40))
+    when = pd.Timestamp("2025-01-01") + pd.to_timedelta(t, unit="D")
+    path = tmp_path / "orders.csv"
+    pd.DataFrame({"order_time": when.strftime("%Y-%m-%dT%H:%M:%S"),
+                  "discount": t / 365 + 0.1 * rng.normal(size=n),
+                  "agent_score": churned + 0.8 * rng.normal(size=n),
+                  "churned": np.where(churned, "yes", "no")}).to_csv(path, index=False)
+    return path
+
+
+def test_readme_leak_once_the_timestamp_is_accounted_for(runner, orders_csv):
+    plain = mitool.estimate(orders_csv, "discount", "churned", "gcmi").mi
+    given = mitool.estimate(orders_csv, "discount", "churned", z="order_time")
+    assert plain > 0.2 and given.mi < 0.02  # it only tracked the time
+    assert given.headline.details["chosen"] == "gcmi-cmi"  # a discrete Y: the copula
+    out = runner.invoke(app, ["estimate", str(orders_csv), "--x", "agent_score", "--y",
+                              "churned", "--z", "order_time", "--fail-above", "0.02",
+                              "--gate-on", "ci", "-q"])
+    assert out.exit_code == 3 and "gate FAILED" in out.stderr

@@ -304,3 +304,33 @@ def test_readme_leak_once_the_timestamp_is_accounted_for(runner, orders_csv):
                               "churned", "--z", "order_time", "--fail-above", "0.02",
                               "--gate-on", "ci", "-q"])
     assert out.exit_code == 3 and "gate FAILED" in out.stderr
+
+
+def test_a_discrete_y_by_the_chain_rule_of_ross_estimates():
+    """Y a fair coin independent of Z, X = Z + 1.5 Y + noise: I(X;Y|Z) = I(1.5 Y + e; Y),
+    from a 1-D integral (0.2212 nats). A chain X <- Z -> Y with a binary Y reads 0."""
+    from scipy import integrate, stats
+
+    def f(w):
+        return 0.5 * stats.norm.pdf(w) + 0.5 * stats.norm.pdf(w - 1.5)
+
+    truth = integrate.quad(lambda w: -f(w) * np.log(f(w)), -12, 14)[0] - 0.5 * np.log(
+        2 * np.pi * np.e)
+    assert truth == pytest.approx(0.2212, abs=1e-4)
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    z, coin = rng.normal(size=n), rng.integers(0, 2, n)
+    frame = pd.DataFrame({"x": z + 1.5 * coin + rng.normal(size=n),
+                          "y": np.where(coin, "b", "a"), "z": z})
+    r = mitool.estimate(frame, "x", "y", z="z")
+    knn = r.result("ksg-cmi")
+    assert knn.details["method"].startswith("Ross chain rule")
+    assert knn.mi == pytest.approx(truth, abs=0.03) and r.mi == pytest.approx(truth, abs=0.03)
+    assert r.headline.details["chosen"] == "gcmi-cmi"  # a discrete side: the copula (see why)
+    assert knn.details["cap"] == pytest.approx(np.log(2), abs=0.01)
+    chain = pd.DataFrame({"x": z + rng.normal(size=n),
+                          "y": np.where(z + rng.normal(size=n) > 0, "b", "a"), "z": z})
+    r = mitool.estimate(chain, "x", "y", "ksg-cmi", z="z", inference=InferenceSpec(49, 0))
+    assert r.mi < 0.02 and r.result("ksg-cmi").details["p_value"] > 0.05

@@ -302,10 +302,14 @@ def _gcmi_cmi_rule(data: PreparedData) -> str | None:
 
 
 def _ksg_cmi_rule(data: PreparedData) -> str | None:
-    if _any_discrete(data):
-        return ("needs continuous X and Y columns (discrete Z columns are read as strata); "
-                "gcmi-cmi reads discrete ones")
-    return None
+    if not _any_discrete(data):
+        return None
+    one_label = any(d.size and d.all() and not o.any() for d, o in (
+        (data.x_discrete, data.y_discrete), (data.y_discrete, data.x_discrete)))
+    if one_label:
+        return None  # a discrete side against a continuous one: by the chain rule
+    return ("needs continuous X and Y, or one all-discrete side against an all-continuous "
+            "one (discrete Z columns are read as strata); gcmi-cmi reads the others")
 
 
 # auto-cmi reads ksg-cmi up to this many joint dimensions (X, Y and Z) and from this many
@@ -320,7 +324,10 @@ def cmi_prefers_knn(data: PreparedData) -> str | None:
     """None where auto-cmi reports ksg-cmi; else why it reports gcmi-cmi."""
     dims = _dims(data) + _z_dims(data)
     if _ksg_cmi_rule(data) is not None:
-        return "ksg-cmi needs continuous X and Y columns"
+        return "ksg-cmi does not apply to these X and Y columns"
+    if _any_discrete(data):
+        return ("a discrete X or Y: ksg-cmi's chain-rule difference of two Ross estimates is "
+                "not benchmarked yet; the Gaussian copula reads a label through its means")
     if dims > CMI_KSG_MAX_DIMS:
         return (f"{dims} joint dimensions: k-NN CMI undershoots above {CMI_KSG_MAX_DIMS}, the "
                 "Gaussian copula does not")
@@ -442,14 +449,15 @@ ENTRIES: tuple[Estimator, ...] = (
         TEST_COMPONENTS, CI_CHOSEN, default_rank=0, conditional=True),
     Estimator(
         "ksg-cmi", "k-NN",
-        "Frenzel-Pompe k-NN conditional MI I(X;Y|Z) (max-norm); within strata of discrete Z",
+        "Frenzel-Pompe k-NN conditional MI I(X;Y|Z) (max-norm); within strata of discrete Z; "
+        "a discrete side by the chain rule of Ross's estimates",
         "mitool.estimators.cmi_knn:run", ESTIMATE,
         "k-NN CMI is biased down as dim Z grows (a tenth of the truth with 10 conditioning "
         "columns) and up where rows repeat; either side at small N",
         TEST_PERMUTATION, CI_HALF_SAMPLING, statistic="mitool.estimators.cmi_knn:statistic",
         permutation_scheme="local permutation of X within Z-neighbourhoods (k_perm={k_perm})",
         applies=_ksg_cmi_rule, default_rank=2, conditional=True,
-        extra_help="continuous X and Y"),
+        extra_help="continuous X and Y, or one discrete side"),
     Estimator(
         "gcmi-cmi", "closed form",
         "Gaussian-copula conditional MI I(X;Y|Z) (partial canonical correlations), "

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +33,21 @@ from mitool.gate import DEFAULT_BOOTSTRAP, DEFAULT_PERMUTATIONS, GateSpec, evalu
 from mitool.inference import InferenceSpec, attach_inference
 from mitool.units import check_unit, convert_result, to_unit
 
-SCHEMA_VERSION = 4  # 4: auto from bounds only, its own p-value and interval; kind, cap (docs)
+SCHEMA_VERSION = 5  # 5: z and conditional (I(X;Y|Z), --z); 4: auto from bounds only, kind, cap
+
+# where ``estimate`` reports long work ((done, total, fields) calls): set by ``progress_to``
+_PROGRESS: ContextVar[ProgressCallback | None] = ContextVar("mitool_progress", default=None)
+
+
+@contextmanager
+def progress_to(callback: ProgressCallback | None) -> Iterator[None]:
+    """Report the progress of every ``estimate`` inside the block to ``callback``: the CLI's
+    progress bar. A context, not a parameter: ``estimate`` keeps to its twelve."""
+    token = _PROGRESS.set(callback)
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
 
 
 @dataclass
@@ -62,6 +79,7 @@ class EstimateResult:
     columns: list[dict[str, Any]] = field(default_factory=list)  # kind and reason per column
     # H(X), H(Y) in nats of the all-discrete sides (None: a continuous side), as caps.py
     entropies: tuple[float | None, float | None] = (None, None)
+    z: list[str] | None = None  # the conditioning columns of I(X;Y|Z); None: I(X;Y)
 
     @property
     def headline(self) -> EstimatorResult | None:
@@ -120,6 +138,8 @@ class EstimateResult:
             "input": vars(self.input).copy(),
             "x": self.x,
             "y": self.y,
+            **({"z": self.z, "conditional": True, "quantity": "I(X;Y|Z)"}
+               if self.z is not None else {}),
             "discrete": self.discrete,
             "columns": self.columns,
             "unit": self.unit,
@@ -142,6 +162,7 @@ def estimate(
     y: str | list[str],
     estimators: str | list[str] | None = None,
     *,
+    z: str | list[str] | None = None,
     seed: int = 0,
     unit: str = "nats",
     table: TableOptions | None = None,
@@ -149,14 +170,16 @@ def estimate(
     neural: NeuralConfig | None = None,
     inference: InferenceSpec | None = None,
     gate: GateSpec | None = None,
-    progress: ProgressCallback | None = None,
 ) -> EstimateResult:
-    """Estimate I(X;Y) between two sets of columns of a table.
+    """Estimate I(X;Y) between two sets of columns of a table, or I(X;Y|Z) given a third.
 
     Parameters
     ----------
     data : a CSV/TSV/Parquet path, raw bytes (e.g. stdin) or a pandas DataFrame.
     x, y : column names or shell-style globs ("a,b" strings or lists).
+    z : conditioning columns (same forms): estimate I(X;Y|Z) with the estimators that take
+        Z (``registry.supporting_z``; default ``auto-cmi``); p-values then come from a local
+        permutation of X within Z-neighbourhoods (``mitool.inference``).
     estimators : registered names ("ksg,gcmi" or a list), "all", or None for the default
         set: ``auto`` (the headline) beside its components and ``sklearn``, each left out
         where its registry rule says so (``mitool.estimators.registry``).
@@ -170,7 +193,7 @@ def estimate(
     inference : permutations for p-values, subsamples for 95% intervals (``InferenceSpec``;
         schemes in ``mitool.inference``).
     gate : CI thresholds (``GateSpec``); the outcome is in ``result.gate``, never raised.
-    progress : ``(done, total, fields)`` callback for long work.
+        Long work reports to the callback of ``progress_to`` (a context), if any.
 
     Returns
     -------
@@ -185,15 +208,21 @@ def estimate(
     0.5
     >>> from mitool.inference import InferenceSpec
     >>> r = mitool.estimate(df, x=["a", "b"], y="label", inference=InferenceSpec(200, 0))
+    >>> r = mitool.estimate(df, x="a", y="label", z=["t", "site"])  # I(a;label|t,site)
     """
     t0 = time.perf_counter()
+    progress = _PROGRESS.get()
     check_unit(unit)
     table = table or TableOptions()
     knn = knn or KnnConfig()
     knn.validate()
     spec = inference or InferenceSpec()
     spec.validate()
-    names = parse_estimators(estimators)
+    data, table, x, y, z = flatten_columns(data, table, x, y, z)
+    z_specs = split_specs(z) if z is not None else None
+    if z_specs is not None and not z_specs:
+        raise UsageError("no Z columns given ({param})", parameter="z")
+    names = parse_estimators(estimators, conditional=z_specs is not None)
     notes: list[str] = []
     if gate is not None and gate.active:
         gate.validate()
@@ -203,7 +232,6 @@ def estimate(
         if gate.on == "ci" and spec.bootstrap == 0:
             spec = dataclasses.replace(spec, bootstrap=DEFAULT_BOOTSTRAP)
             notes.append(f"--gate-on ci: computing intervals with {spec.bootstrap} subsamples")
-    data, table, x, y = flatten_columns(data, table, x, y)
     x_specs, y_specs = split_specs(x), split_specs(y)
     if not x_specs:
         raise UsageError("no X columns given ({param})", parameter="x")
@@ -211,25 +239,30 @@ def estimate(
         raise UsageError("no Y columns given ({param})", parameter="y")
     disc, cont = table.discrete_columns, table.continuous_columns
     loaded = load_frame(data, x_specs, y_specs, table.input_format, set(cont), table.csv,
-                        numbers_without_pandas=frozenset(disc))
-    xs, ys = loaded.x, loaded.y
+                        numbers_without_pandas=frozenset(disc), columns_z=z_specs)
+    xs, ys, zs = loaded.x, loaded.y, loaded.z
+    if zs is not None:
+        _check_z(zs, xs, ys)
     for param, cols in (("discrete", disc), ("continuous", cont)):
         for c in cols:
-            if c not in xs and c not in ys:
-                raise UsageError(f"{{param}} '{c}' is not one of the selected --x/--y columns",
+            if c not in xs and c not in ys and c not in (zs or []):
+                raise UsageError(f"{{param}} '{c}' is not one of the selected "
+                                 f"--x/--y{'/--z' if zs is not None else ''} columns",
                                  parameter=param, function="TableOptions")
     prepared: Prepared = prepare(loaded.frame, xs, ys, disc, cont, max_rows=table.max_rows,
                                  seed=seed, decimal=loaded.decimal, thousands=loaded.thousands,
-                                 datetime_parts=parse_parts(table.datetime_parts))
+                                 datetime_parts=parse_parts(table.datetime_parts), z=zs)
     data_ = prepared.data
     xs, ys = prepared.x, prepared.y  # timestamps replaced by their parts (--datetime-parts)
+    zs = prepared.z if zs is not None else None
     warnings = list(loaded.notes) + list(prepared.warnings)
     from mitool.estimators.caps import side_entropies
     from mitool.estimators.ksg import distinct_rows
     from mitool.estimators.registry import repeated_rows
 
     repeated = repeated_rows(data_)
-    distinct, copies = distinct_rows(data_)
+    # a row repeated in X and Y may differ in Z: the conditional estimators read every row
+    distinct, copies = distinct_rows(data_) if zs is None else (data_, None)
     if copies:  # a copy is not a draw: every estimator reads each distinct row once
         warnings.append(
             f"{repeated:.1%} of the rows repeat another row exactly in the selected columns; "
@@ -245,14 +278,19 @@ def estimate(
     cfg.check_budget()
     if knn.transform is not None:
         cfg = dataclasses.replace(cfg, transform=knn.transform)
+    # I(X;Y|Z) is unchanged by monotone maps of any column, X, Y or Z: k-NN CMI reads normal
+    # scores unless told otherwise (heavy tails cost it two thirds of the truth, benchmarks/cmi.py)
+    default_transform = "copula" if data_.conditional else "standardize"
     opts = RunOptions(k=knn.k, seed=seed, neural=cfg, progress=progress,
-                      permutations=spec.permutations, transform=knn.transform or "standardize",
+                      permutations=spec.permutations, transform=knn.transform or default_transform,
                       search=knn.search,
                       deadline=None if cfg.budget is None else t0 + cfg.budget)
     _announce_big_neural_run(names, data_, cfg, progress, table.max_rows)
+    quantity = "I(X;Y|Z)" if zs is not None else "I(X;Y)"
     if data_.x.shape[1] == 0 or data_.y.shape[1] == 0:
         side = "X" if data_.x.shape[1] == 0 else "Y"
-        warnings.append(f"every {side} column is constant, so I(X;Y) = 0 exactly; nothing was estimated")
+        warnings.append(f"every {side} column is constant, so {quantity} = 0 exactly; nothing "
+                        "was estimated")
         results = [_exactly_zero(name, side, spec) for name in names]
     else:
         results = _run_all(names, data_, opts, spec)
@@ -277,7 +315,8 @@ def estimate(
         ),
         x=xs,
         y=ys,
-        discrete=[c for c in xs + ys if c in data_.x_names + data_.y_names and _is_disc(data_, c)],
+        discrete=[c for c in xs + ys + (zs or [])
+                  if c in data_.x_names + data_.y_names + data_.z_names and _is_disc(data_, c)],
         unit=unit,
         results=results,
         seed=seed,
@@ -288,13 +327,28 @@ def estimate(
             {"learning_curve": {**curve, "half_rows": to_unit(curve["half_rows"], unit),
                                 "all_rows": to_unit(curve["all_rows"], unit)}}
             if curve is not None else {}),
-        columns=[{**c.to_dict(), "side": "x" if c.name in xs else "y"} for c in prepared.columns],
+        columns=[{**c.to_dict(), "side": _side(c.name, xs, ys)} for c in prepared.columns],
         entropies=side_entropies(data_),
+        z=zs,
     )
     if gate is not None and gate.active:
         result.extra["gate"] = evaluate_gate(gate, result.to_dict())
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _check_z(zs: list[str], xs: list[str], ys: list[str]) -> None:
+    """A Z column that is also in X or Y makes I(X;Y|Z) 0 by construction: refuse it."""
+    for c in zs:
+        for side, cols in (("--x", xs), ("--y", ys)):
+            if c in cols:
+                raise UsageError(
+                    f"column '{c}' is in both --z and {side}; conditioning on a column of X "
+                    "or Y makes I(X;Y|Z) 0 by construction: pick different columns")
+
+
+def _side(name: str, xs: list[str], ys: list[str]) -> str:
+    return "x" if name in xs else "y" if name in ys else "z"
 
 
 def _learning_curve(results: list[EstimatorResult], data, opts: RunOptions) -> dict | None:
@@ -331,7 +385,8 @@ def _run_all(names: list[str], data, opts: RunOptions, spec: InferenceSpec
     from mitool.estimators.caps import apply_cap, entropy_cap
 
     done: dict[str, EstimatorResult] = {}
-    reuse = component_options(opts) == opts
+    # auto-cmi's components run with the options as given (ksg-cmi on copula scores by default)
+    reuse = component_options(opts) == opts or data.conditional
     cap = entropy_cap(data)
     from mitool.estimators.registry import HEADLINE, auto_components
 
@@ -368,12 +423,12 @@ def _run_all(names: list[str], data, opts: RunOptions, spec: InferenceSpec
 def _trains_a_critic(name: str, data) -> bool:
     """Whether running ``name`` trains a learned critic here (a neural estimator, or auto
     with a neural component on these columns)."""
-    from mitool.estimators.registry import auto_components
+    from mitool.estimators.registry import HEADLINE, auto_components
 
     if name in family("neural"):
         return True
-    return name in family("combined") and any(n in family("neural")
-                                              for n in auto_components(data))
+    return name == HEADLINE and not data.conditional and any(
+        n in family("neural") for n in auto_components(data))
 
 
 def _say_kind(r: EstimatorResult, done: dict[str, EstimatorResult], data) -> None:
@@ -407,11 +462,11 @@ def _announce_big_neural_run(names, data, cfg, progress, max_rows) -> None:
     if progress is None or data.x.shape[1] == 0:
         return
     from mitool.estimators.config import resolve_folds
-    from mitool.estimators.registry import auto_components
+    from mitool.estimators.registry import HEADLINE, auto_components
 
     neural = [n for n in names if n in family("neural")]
     parts = [n for n in auto_components(data) if n in family("neural")] \
-        if any(n in family("combined") for n in names) else []
+        if HEADLINE in names and not data.conditional else []
     learned = list(dict.fromkeys(neural + parts))
     if not learned:  # e.g. auto on two discrete sides, or one column against one
         return
@@ -441,4 +496,6 @@ def _announce_big_neural_run(names, data, cfg, progress, max_rows) -> None:
 def _is_disc(data, c: str) -> bool:
     if c in data.x_names:
         return bool(data.x_discrete[data.x_names.index(c)])
+    if c in data.z_names:
+        return bool(data.z_discrete[data.z_names.index(c)])
     return bool(data.y_discrete[data.y_names.index(c)])

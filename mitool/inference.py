@@ -12,6 +12,10 @@ Schemes, per estimator family (each result says which one it used):
   clipped at 0. A normal interval, because the reflected ("basic") quantile interval
   covered only 88% on 1-D Gaussians at N = 2,000 against 98% for this one
   (benchmarks/inference.py).
+- conditional estimators (I(X;Y|Z), ``--z``): a *local* permutation test (Runge 2018). A
+  plain shuffle of X breaks X–Z as well, so it tests I(X;Y) = 0 and rejects on every chain
+  X → Z → Y; instead each row's X is drawn from the k_perm rows nearest to it in Z
+  (``local_permutation``), which keeps p(x|z) and breaks only the X–Y link given Z.
 - neural estimators: the p-value compares the held-out estimate with the *trained* critic
   evaluated on shuffled held-out rows (no retraining; the held-out rows took no part in
   training or early stopping, so observed and shuffled readouts are exchangeable under
@@ -117,6 +121,80 @@ def knn_permutation(
     # "_null": the draws themselves, for a combined estimator's test of its maximum (the
     # same seed gives every component the same shuffles); popped before the report
     return {**null_summary(observed, null), "statistic": observed, "permutation_scheme": scheme,
+            "_null": null}
+
+
+K_PERM = 5  # neighbours in Z among which a row's X is redrawn (Runge 2018 uses 5-10)
+
+
+def z_neighbourhoods(z: np.ndarray, z_discrete: np.ndarray, k_perm: int
+                     ) -> list[np.ndarray]:
+    """For each row, the rows its X may be drawn from: its k_perm nearest rows (itself
+    included) in the continuous Z columns, max-norm on their ranks scaled to [0, 1), within
+    its stratum of the discrete Z columns (the whole stratum where it has no continuous
+    column, or fewer than k_perm rows)."""
+    from scipy.spatial import cKDTree
+    from scipy.stats import rankdata
+
+    from mitool.estimators.knn import joint_codes
+
+    n = z.shape[0]
+    zd, zc = z[:, z_discrete], z[:, ~z_discrete]
+    strata = joint_codes(zd) if zd.shape[1] else np.zeros(n, dtype=np.int64)
+    ranks = (np.column_stack([rankdata(c) for c in zc.T]) / n if zc.shape[1]
+             else np.empty((n, 0)))  # (n, dc), rank-standardised
+    out: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * n
+    for level in np.unique(strata):
+        rows = np.flatnonzero(strata == level)
+        if zc.shape[1] == 0 or rows.size <= k_perm:
+            for i in rows:
+                out[i] = rows
+            continue
+        _, idx = cKDTree(ranks[rows]).query(ranks[rows], k=k_perm, p=np.inf)  # (m, k_perm)
+        for i, near in zip(rows, rows[idx], strict=True):
+            out[i] = near
+    return out
+
+
+def local_permutation(neighbourhoods: list[np.ndarray], rng: np.random.Generator
+                      ) -> np.ndarray:
+    """One draw of source rows (n,) for X: rows visited in random order, each takes a random
+    one of its neighbourhood not taken yet (a repeat only when all are taken), as Runge's
+    CMIknn does."""
+    n = len(neighbourhoods)
+    taken = np.zeros(n, dtype=bool)
+    source = np.empty(n, dtype=np.int64)
+    for i in rng.permutation(n):
+        near = neighbourhoods[i]
+        order = near[rng.permutation(near.size)]
+        free = order[~taken[order]]
+        pick = free[0] if free.size else order[0]
+        source[i] = pick
+        taken[pick] = True
+    return source
+
+
+def local_permutation_test(
+    name: str, data: PreparedData, k: int, n_perm: int, seed: int, k_perm: int = K_PERM,
+    transform: str = "standardize", progress: ProgressCallback | None = None,
+) -> dict:
+    """The conditional independence test of I(X;Y|Z): the statistic re-estimated with X
+    redrawn within Z-neighbourhoods (``local_permutation``), ``n_perm`` times."""
+    stat = _statistic(name, k, transform)
+    observed = stat(data, seed)
+    rng = np.random.default_rng([seed, 7919])
+    hoods = z_neighbourhoods(data.z, data.z_discrete, k_perm)
+    null = []
+    for i in range(n_perm):
+        null.append(stat(data.with_x(data.x[local_permutation(hoods, rng)]), seed))
+        if progress is not None:
+            progress(i + 1, n_perm, {"stage": f"{name} local permutations"})
+    from mitool.estimators.registry import get
+
+    scheme = (get(name).permutation_scheme
+              or "local permutation of X within Z-neighbourhoods (k_perm={k_perm})")
+    return {**null_summary(observed, null), "statistic": observed,
+            "permutation_scheme": scheme.format(k_perm=k_perm), "k_perm": k_perm,
             "_null": null}
 
 
@@ -263,10 +341,15 @@ class InferenceSpec:
 
     permutations: int = 0
     bootstrap: int = 0
+    # I(X;Y|Z): the rows nearest in Z among which X is redrawn (the local permutation test)
+    k_perm: int = K_PERM
 
     def validate(self) -> None:
         from mitool.errors import UsageError
 
+        if not isinstance(self.k_perm, int) or isinstance(self.k_perm, bool) or self.k_perm < 2:
+            raise UsageError(f"{{param}} must be an integer of at least 2, got {self.k_perm}",
+                             parameter="k_perm", function="InferenceSpec")
         for name in ("permutations", "bootstrap"):
             val = getattr(self, name)
             if not isinstance(val, int) or isinstance(val, bool) or val < 0:
@@ -322,7 +405,12 @@ def attach_inference(result: EstimatorResult, data: PreparedData, opts: RunOptio
     if entry.test != TEST_PERMUTATION:  # pragma: no cover - register() checks the names
         raise ValueError(f"{result.estimator}: unknown test '{entry.test}'")
     transform = result.details.get("transform", "standardize")
-    if permutations:
+    if permutations and data.conditional:
+        result.details.update(
+            local_permutation_test(result.estimator, data, opts.k, permutations, opts.seed,
+                                   spec.k_perm, transform, opts.progress))
+        _warn_nonfinite(result)
+    elif permutations:
         result.details.update(
             knn_permutation(result.estimator, data, opts.k, permutations, opts.seed, transform,
                             opts.progress)
@@ -371,8 +459,8 @@ def _components_inference(result: EstimatorResult, data: PreparedData, opts: Run
              and parts[n].applicable and parts[n].mi is not None]
     for name, part in parts.items():
         boot = spec.bootstrap if (name == chosen or name in cheap) else 0
-        attach_inference(part, data, component_options(opts),
-                         InferenceSpec(spec.permutations, boot), keep_draws=True)
+        attach_inference(part, data, opts if data.conditional else component_options(opts),
+                         InferenceSpec(spec.permutations, boot, spec.k_perm), keep_draws=True)
         entry = comps[name]
         for key in ("p_value", "ci_low", "ci_high", "stderr"):
             if key in part.details:
@@ -397,6 +485,10 @@ def _components_inference(result: EstimatorResult, data: PreparedData, opts: Run
             weights.append(OWN_TEST_WEIGHT)
             named.append(f"{n}'s own test")
             labels.append(n)
+        prefix = "the reported maximum's test: "
+        if data.conditional and len(competing) == 1 and cheap:  # auto-cmi: one reported
+            prefix = f"the chosen component's test ({cheap[0]}): "
+            named = [str(parts[cheap[0]].details.get("permutation_scheme"))]
         if families:
             own = sum(w for w in weights if w is not None)
             if weights[0] is None:
@@ -409,7 +501,7 @@ def _components_inference(result: EstimatorResult, data: PreparedData, opts: Run
                                   for lab, p, w, f in zip(labels, families, weights, floors,
                                                           strict=True)],
                 p_value_floor=weighted_bonferroni(floors, weights) if floors else 0.0,
-                permutation_scheme="the reported maximum's test: " + "; ".join(named)
+                permutation_scheme=prefix + "; ".join(named)
                 + ("; combined by weighted Bonferroni (min p/w, weights "
                    + ", ".join(f"{w:g}" for w in weights) + ")" if len(families) > 1 else ""))
     if spec.bootstrap and chosen in parts:

@@ -14,6 +14,7 @@ import pytest
 import mitool
 from mitool.cli import app
 from mitool.errors import UsageError
+from mitool.estimation import progress_to
 from mitool.estimators.config import NeuralConfig
 
 
@@ -56,8 +57,9 @@ def test_the_plan_is_announced_with_the_budget(two_by_one):
         if "message" in fields:
             messages.append(fields["message"])
 
-    r = mitool.estimate(two_by_one, ["a", "b"], "y", neural=NeuralConfig(steps=200, budget=30),
-                        progress=progress)
+    with progress_to(progress):
+        r = mitool.estimate(two_by_one, ["a", "b"], "y",
+                            neural=NeuralConfig(steps=200, budget=30))
     assert r.result("auto").mi is not None
     plan = [m for m in messages if m.startswith("plan: ")]
     assert len(plan) == 1

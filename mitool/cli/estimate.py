@@ -53,8 +53,9 @@ def estimate_command(
     *,
     x: list[str] = typer.Option(..., "--x", "-x", help="X columns: names or globs, comma-separated, repeatable."),
     y: list[str] = typer.Option(..., "--y", "-y", help="Y columns: names or globs, comma-separated, repeatable."),
+    z: list[str] = typer.Option([], "--z", "-z", help="Conditioning columns (names or globs, comma-separated, repeatable): estimate I(X;Y|Z) with auto-cmi, ksg-cmi and gcmi-cmi; --permutations then permutes X only within Z-neighbourhoods."),
     estimator: str | None = typer.Option(None, "--estimator", "-e", help=ESTIMATOR_HELP),
-    k: int = typer.Option(3, "--k", help="Neighbours for the k-NN estimators (ksg, sklearn)."),
+    k: int = typer.Option(3, "--k", help="Neighbours for the k-NN estimators (ksg, sklearn, ksg-cmi)."),
     neighbours: str = typer.Option("auto", "--neighbours", help="ksg's neighbour search: auto (a compiled grid for one column against one, kd-tree in low dimension, brute force from 16 joint dimensions), grid, kdtree or brute; the same answer either way."),
     unit: UnitOption = Unit.nats,
     fmt: FormatOption = Format.table,
@@ -70,7 +71,7 @@ def estimate_command(
     datetime_parts: DatetimePartsOption = None,
     normalize: NormalizeOption = False,
     seed: SeedOption = 0,
-    transform: str | None = typer.Option(None, "--transform", help="standardize or copula (per-column normal scores of the ranks: MI unchanged, robust to heavy tails and skew), for ksg and the neural estimators alike. Default: plain ksg, and the neural estimators' own default."),
+    transform: str | None = typer.Option(None, "--transform", help="standardize or copula (per-column normal scores of the ranks: MI unchanged, robust to heavy tails and skew), for ksg and the neural estimators alike. Default: plain ksg, and the neural estimators' own default; with --z, ksg-cmi reads copula."),
     steps: int | None = typer.Option(None, "--steps", help="Neural: maximum training steps."),
     epochs: float | None = typer.Option(None, "--epochs", help="Neural: training length in passes over the training rows (instead of --steps)."),
     batch_size: int | None = typer.Option(None, "--batch-size", help="Neural: minibatch size."),
@@ -86,14 +87,15 @@ def estimate_command(
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     plot: Path | None = typer.Option(None, "--plot", help="Draw the neural training curves to this PNG (needs matplotlib)."),
     quiet: QuietOption = False,
-    permutations: int = typer.Option(0, "--permutations", help="Permutation test with N shuffles of Y: p-value, null mean and 95th percentile."),
+    permutations: int = typer.Option(0, "--permutations", help="Permutation test with N shuffles of Y: p-value, null mean and 95th percentile. With --z: a local permutation of X among the --k-perm rows nearest in Z."),
+    k_perm: int = typer.Option(5, "--k-perm", help="With --z and --permutations: the rows nearest in Z among which each row's X is redrawn (Runge 2018)."),
     bootstrap: int = typer.Option(0, "--bootstrap", help="95% confidence intervals: k-NN from N half-samples; neural estimators from min(N, 5) training runs with fresh seeds."),
     fail_below: float | None = typer.Option(None, "--fail-below", help="CI gate: exit 3 if the headline MI (report unit) is below X."),
     fail_above: float | None = typer.Option(None, "--fail-above", help="CI gate: exit 3 if the headline MI (report unit) is above X."),
     gate_on: GateOn = typer.Option(GateOn.estimate, "--gate-on", help="Gate on the estimate, or on the 95% interval (ci: must be confidently inside the bounds)."),
     fail_if_independent: float | None = typer.Option(None, "--fail-if-independent", help="CI gate: exit 3 if the permutation p-value is above ALPHA (runs 200 permutations unless --permutations is given)."),
 ) -> None:
-    """Estimate the mutual information I(X;Y) between two sets of columns.
+    """Estimate the mutual information I(X;Y) between two sets of columns, or I(X;Y|Z) with --z.
 
     Exit codes: 0 success, 1 runtime failure, 2 bad usage or input, 3 a CI gate tripped
     (the full report is still printed), 130 interrupted.
@@ -104,7 +106,7 @@ def estimate_command(
         import dataclasses
 
         from mitool.errors import UsageError
-        from mitool.estimation import estimate
+        from mitool.estimation import estimate, progress_to
         from mitool.estimators import parse_estimators
         from mitool.estimators.config import KnnConfig, NeuralConfig
         from mitool.estimators.registry import family
@@ -135,15 +137,15 @@ def estimate_command(
             NeuralConfig(), **{k_: v for k_, v in overrides.items() if v is not None}
         )
         source = read_source(data)
-        with cli_output.progress_reporter("training", quiet) as cb:
+        with cli_output.progress_reporter("training", quiet) as cb, progress_to(cb):
             result = estimate(
-                source, x=x, y=y, estimators=estimator, seed=seed, unit=unit.value,
+                source, x=x, y=y, z=z or None, estimators=estimator, seed=seed,
+                unit=unit.value,
                 table=table_options(discrete, continuous, max_rows, input_format, sep,
                                     decimal, thousands, encoding, datetime_parts),
                 knn=KnnConfig(k, transform, neighbours), neural=cfg,
-                inference=InferenceSpec(permutations, bootstrap),
+                inference=InferenceSpec(permutations, bootstrap, k_perm),
                 gate=GateSpec(fail_below, fail_above, gate_on.value, fail_if_independent),
-                progress=cb,
             )
         _finish(result, fmt, output, plot, normalize)
         gate = result.gate
@@ -205,10 +207,12 @@ def render_estimate(result, normalize: bool = False) -> None:
     if info.n_sampled:
         used += f", sampled to {info.n_sampled:,}"
     title = f"I({', '.join(result.x)} ; {', '.join(result.y)})"
+    if result.z is not None:  # conditional: I(X;Y|Z)
+        title = f"I({', '.join(result.x)} ; {', '.join(result.y)} | {', '.join(result.z)})"
     table = Table(title=escape(title), caption=escape(f"{info.path}: {used}"))
     # numbers never wrap (an interval cut over two lines reads as two numbers); notes do
     table.add_column("estimator", style="bold", no_wrap=True)
-    table.add_column("MI", justify="right", no_wrap=True)
+    table.add_column("MI" if result.z is None else "I(X;Y|Z)", justify="right", no_wrap=True)
     table.add_column("unit", no_wrap=True)
     table.add_column("time", justify="right", no_wrap=True)
     extra_cols = [

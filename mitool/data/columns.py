@@ -88,6 +88,7 @@ class Prepared:
     columns: list[ColumnKind] = field(default_factory=list)  # every selected column, x then y
     x: list[str] = field(default_factory=list)  # the X and Y columns after --datetime-parts
     y: list[str] = field(default_factory=list)
+    z: list[str] = field(default_factory=list)  # and the Z columns (I(X;Y|Z)), if any
 
 
 def _expand_dates(name: str, col: TypedColumn, parts: list[str],
@@ -115,6 +116,7 @@ def prepare(
     decimal: str = ".",
     thousands: str | None = None,
     datetime_parts: Sequence[str] = (),
+    z: list[str] | None = None,
 ) -> Prepared:
     """Turn the selected columns of a pandas DataFrame into float arrays and discrete flags.
 
@@ -124,6 +126,7 @@ def prepare(
     Each column's kind is decided by ``mitool.data.kinds.classify`` (and recorded in
     ``columns``); rows with a missing value in any selected column are dropped; discrete
     columns are then checked for being identifier-like on the rows that remain.
+    ``z``: conditioning columns, typed, checked and cleaned by the same rules (None: no Z).
     """
     both = [c for c in x if c in y]
     if both:
@@ -135,7 +138,8 @@ def prepare(
         if c in continuous:
             raise UsageError(f"column '{c}' is declared both --discrete and --continuous")
     warnings: list[str] = []
-    cols = x + y
+    zl = list(z or [])
+    cols = x + y + zl
     n_rows = len(frame)
     if n_rows == 0:
         raise InputError("the table has a header but no data rows")
@@ -160,7 +164,8 @@ def prepare(
     if expanded:
         x = [n for c in x for n in expanded.get(c, [c])]
         y = [n for c in y for n in expanded.get(c, [c])]
-        cols = x + y
+        zl = [n for c in zl for n in expanded.get(c, [c])]
+        cols = x + y + zl
 
     keep = ~missing
     n_dropped = int(missing.sum())
@@ -207,6 +212,7 @@ def prepare(
 
     xs = [c for c in x if c not in dropped_constant]
     ys = [c for c in y if c not in dropped_constant]
+    zs = [c for c in zl if c not in dropped_constant]
     data = PreparedData(
         x=block(xs),
         y=block(ys),
@@ -215,5 +221,8 @@ def prepare(
         x_discrete=np.array([typed[c].discrete for c in xs], dtype=bool),
         y_discrete=np.array([typed[c].discrete for c in ys], dtype=bool),
     )
+    if z is not None:  # a Z whose columns were all constant stays: (n, 0), nothing to condition on
+        data.z, data.z_names = block(zs), zs
+        data.z_discrete = np.array([typed[c].discrete for c in zs], dtype=bool)
     return Prepared(data, n_rows, n_dropped, n_sampled, warnings, dropped_constant,
-                    [typed[c].info for c in cols], list(x), list(y))
+                    [typed[c].info for c in cols], list(x), list(y), list(zl))

@@ -54,6 +54,7 @@ class LoadedTable:
     notes: list[str] = field(default_factory=list)  # layout detected (separator, decimal)
     decimal: str = "."
     thousands: str | None = None
+    z: list[str] | None = None  # the conditioning columns (``--z``), if any
 
 
 @dataclass
@@ -110,6 +111,7 @@ def load_frame(
     as_text: set[str] | frozenset[str] = frozenset(),
     csv: CsvOptions | None = None,
     numbers_without_pandas: frozenset[str] | None = None,
+    columns_z: list[str] | None = None,
 ) -> LoadedTable:
     """Read only the selected columns of ``source`` (a path, bytes or a DataFrame).
 
@@ -117,7 +119,8 @@ def load_frame(
     a selected name that appears twice in the header is refused. With
     ``numbers_without_pandas`` (the columns declared discrete, which pandas must read), a
     file whose selected columns are all numbers, none of them declared discrete, comes back
-    as ``NumberColumns`` instead of a DataFrame.
+    as ``NumberColumns`` instead of a DataFrame. ``columns_z``: the conditioning columns,
+    resolved the same way (``LoadedTable.z``).
     """
     from mitool.data.tables import check_unique
 
@@ -132,17 +135,19 @@ def load_frame(
         available = [str(c) for c in source.columns]
         x = resolve_columns(columns_x, available, "--x")
         y = resolve_columns(columns_y, available, "--y")
-        check_unique(available, x + y)
+        z = None if columns_z is None else resolve_columns(columns_z, available, "--z")
+        check_unique(available, x + y + (z or []))
         frame = source.set_axis(available, axis=1)
         return LoadedTable(frame, x, y, "<DataFrame>", "dataframe",
-                           decimal=opts.decimal or ".", thousands=opts.thousands)
+                           decimal=opts.decimal or ".", thousands=opts.thousands, z=z)
     from mitool.data.tables import open_source, read_columns_names, read_selected
 
     src = open_source(source, input_format, opts)
     available = read_columns_names(src)
     x = resolve_columns(columns_x, available, "--x")
     y = resolve_columns(columns_y, available, "--y")
-    wanted = list(dict.fromkeys(x + y))
+    z = None if columns_z is None else resolve_columns(columns_z, available, "--z")
+    wanted = list(dict.fromkeys(x + y + (z or [])))
     check_unique(available, wanted)
     table = read_selected(src, wanted, {c for c in as_text if c in wanted})
     frame = None
@@ -151,7 +156,7 @@ def load_frame(
     if frame is None:
         frame = table.to_pandas(date_as_object=False)
     return LoadedTable(frame, x, y, src.label, src.fmt, list(src.notes), src.decimal,
-                       src.thousands)
+                       src.thousands, z)
 
 
 

@@ -12,6 +12,7 @@ Every generator returns a ``SyntheticData`` with the true MI in nats. Facts used
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -300,3 +301,108 @@ def sample(
 def _check_n(n: int) -> None:
     if n < 2:
         raise UsageError("n must be at least 2")
+
+
+# ----------------------------------------------------------------- conditional MI, I(X;Y|Z)
+
+@dataclass
+class ConditionalData:
+    """X, Y, Z as one frame (columns x*, y*, z*) and the true I(X;Y|Z) in nats."""
+
+    name: str
+    frame: object  # pandas DataFrame
+    cmi: float
+    x_names: list[str]
+    y_names: list[str]
+    z_names: list[str]
+
+
+def gaussian_cmi(cov: np.ndarray, dx: int, dy: int) -> float:
+    """I(X;Y|Z) in nats of a joint Gaussian ordered X (dx), Y (dy), Z (the rest):
+    ½ log(det Σ_XZ det Σ_YZ / (det Σ_Z det Σ_XYZ))."""
+    d = cov.shape[0]
+    ix, iy, iz = np.arange(dx), np.arange(dx, dx + dy), np.arange(dx + dy, d)
+
+    def logdet(idx: np.ndarray) -> float:
+        return float(np.linalg.slogdet(cov[np.ix_(idx, idx)])[1]) if idx.size else 0.0
+
+    cmi = 0.5 * (logdet(np.r_[ix, iz]) + logdet(np.r_[iy, iz]) - logdet(iz)
+                 - logdet(np.arange(d)))
+    return cmi if abs(cmi) > 1e-12 else 0.0  # a chain's 1e-16 is an exact 0
+
+
+def linear_gaussian(n: int, mix: np.ndarray, dx: int, dy: int, name: str = "linear",
+                    seed: int = 0) -> ConditionalData:
+    """Columns = u @ mix for standard normal u (n, m): X the first dx, Y the next dy, Z the
+    rest; the truth from the covariance mixᵀ mix."""
+    _check_n(n)
+    rng = np.random.default_rng(seed)
+    v = rng.standard_normal((n, mix.shape[0])) @ mix
+    dz = mix.shape[1] - dx - dy
+    xs, ys, zs = _names("x", dx), _names("y", dy), _names("z", dz)
+    import pandas as pd
+
+    frame = pd.DataFrame(v, columns=xs + ys + zs)
+    return ConditionalData(name, frame, gaussian_cmi(mix.T @ mix, dx, dy), xs, ys, zs)
+
+
+def gaussian_conditional(n: int, dx: int = 1, dy: int = 1, dz: int = 2, strength: float = 0.5,
+                         seed: int = 0, structure_seed: int = 1) -> ConditionalData:
+    """X and Y each driven by every Z column and, with ``strength``, by a shared latent
+    beyond Z (so I(X;Y|Z) > 0 grows with it); random loadings fixed by ``structure_seed``."""
+    rng = np.random.default_rng(structure_seed)
+    m = dz + 1 + dx + dy  # latents: Z, shared, X's own noise, Y's own noise
+    mix = np.zeros((m, dx + dy + dz))
+    mix[:dz, dx + dy:] = np.eye(dz)  # Z = its latents
+    mix[:dz, :dx + dy] = rng.normal(0.0, 0.6, size=(dz, dx + dy))  # Z -> X, Y
+    mix[dz, :dx + dy] = strength  # the shared latent beyond Z
+    mix[dz + 1:, :dx + dy] = np.eye(dx + dy)  # own noise
+    return linear_gaussian(n, mix, dx, dy, f"gaussian {dx}x{dy}|{dz}", seed)
+
+
+def chain(n: int, kind: str = "chain", seed: int = 0) -> ConditionalData:
+    """One column each: ``chain`` X → Z → Y, ``fork`` X ← Z → Y (both I(X;Y|Z) = 0 while
+    I(X;Y) > 0), ``collider`` X → Z ← Y (I(X;Y) = 0, I(X;Y|Z) = ½ log(4/3) ≈ 0.144)."""
+    # columns x, y, z as linear maps of independent normals (u0, u1, u2)
+    if kind == "chain":  # x = u0, z = x + u1, y = z + u2
+        mix = np.array([[1.0, 1.0, 1.0], [0.0, 1.0, 1.0], [0.0, 1.0, 0.0]])
+    elif kind == "fork":  # z = u0, x = z + u1, y = z + u2
+        mix = np.array([[1.0, 1.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    elif kind == "collider":  # x = u0, y = u1, z = x + y + u2
+        mix = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0], [0.0, 0.0, 1.0]])
+    else:
+        raise UsageError(f"unknown structure '{kind}'; choose chain, fork or collider")
+    return linear_gaussian(n, mix, 1, 1, kind, seed)
+
+
+def collider_with_cmi(n: int, cmi: float, seed: int = 0) -> ConditionalData:
+    """A collider X → Z ← Y with z = x + y + s·u and s chosen so that I(X;Y|Z) = ``cmi``:
+    the partial correlation of x and y given z is −1/(1 + s²)."""
+    rho = math.sqrt(1.0 - math.exp(-2.0 * cmi))
+    s = math.sqrt(1.0 / rho - 1.0)
+    mix = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0], [0.0, 0.0, s]])
+    return linear_gaussian(n, mix, 1, 1, f"collider {cmi}", seed)
+
+
+def stratified(n: int, rhos: tuple[float, ...] = (0.0, 0.5, 0.8), probs: tuple[float, ...]
+               = (0.5, 0.3, 0.2), continuous_z: bool = False, seed: int = 0) -> ConditionalData:
+    """A discrete Z (levels "a", "b", ...) and, within level s, X and Y Gaussian with
+    correlation rhos[s]: I(X;Y|Z) = Σ p(s)·(−½ log(1 − rho_s²)). With ``continuous_z`` a
+    continuous Z column w is added, driving X and Y within each level (the truth is the
+    same: x and y get w added, and their partial correlation given w is rho_s)."""
+    _check_n(n)
+    rng = np.random.default_rng(seed)
+    levels = rng.choice(len(rhos), size=n, p=np.asarray(probs) / sum(probs))
+    r = np.asarray(rhos)[levels]
+    u, v = rng.standard_normal(n), rng.standard_normal(n)
+    x, y = u, r * u + np.sqrt(1.0 - r**2) * v
+    cols = {"x": x, "y": y, "g": np.array(list("abcdefghij"))[levels]}
+    if continuous_z:
+        w = rng.standard_normal(n)
+        cols.update(x=x + w, y=y + 0.8 * w, w=w)
+    truth = float(sum(p * -0.5 * math.log1p(-rho**2) for p, rho in zip(
+        np.asarray(probs) / sum(probs), rhos, strict=True)))
+    import pandas as pd
+
+    return ConditionalData("stratified", pd.DataFrame(cols), truth, ["x"], ["y"],
+                           ["g", "w"] if continuous_z else ["g"])

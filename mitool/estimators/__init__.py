@@ -9,17 +9,23 @@ from __future__ import annotations
 from mitool.errors import UsageError
 from mitool.estimators.base import EstimatorResult, PreparedData, RunOptions
 from mitool.estimators.config import NeuralConfig
-from mitool.estimators.registry import default_names, names, run_estimator
+from mitool.estimators.registry import default_names, names, run_estimator, supporting_z
 
 ALL_KEYWORD = "all"  # every registered estimator
 DEFAULT_KEYWORD = "default"  # the default set
 
 
-def parse_estimators(spec: str | list[str] | tuple[str, ...] | None) -> list[str]:
-    """'a,b' or ['a', 'b'] or 'all' or None (the default set) -> validated, ordered names."""
+def parse_estimators(spec: str | list[str] | tuple[str, ...] | None,
+                     conditional: bool = False) -> list[str]:
+    """'a,b' or ['a', 'b'] or 'all' or None (the default set) -> validated, ordered names.
+
+    ``conditional`` (Z columns given): 'all' and the default set are those of I(X;Y|Z), and
+    a named estimator that does not take Z is refused, naming those that do (and the other
+    way round without Z)."""
     if spec is None:
-        return list(default_names())
+        return list(default_names(conditional))
     every = names()
+    group_all = names(conditional)
     parts = [spec] if isinstance(spec, str) else list(spec)
     chosen: list[str] = []
     for part in parts:
@@ -27,7 +33,7 @@ def parse_estimators(spec: str | list[str] | tuple[str, ...] | None) -> list[str
             if not name:
                 continue
             if name in (ALL_KEYWORD, DEFAULT_KEYWORD):
-                group = every if name == ALL_KEYWORD else default_names()
+                group = group_all if name == ALL_KEYWORD else default_names(conditional)
                 chosen.extend(n for n in group if n not in chosen)
                 continue
             if name not in every:
@@ -39,6 +45,12 @@ def parse_estimators(spec: str | list[str] | tuple[str, ...] | None) -> list[str
                     f"unknown estimator '{name}'{hint} (choose from: {', '.join(every)}, all)",
                     parameter="estimators",
                 )
+            if name not in group_all:
+                raise UsageError(
+                    f"estimator '{name}' does not estimate I(X;Y|Z); with --z use "
+                    f"{', '.join(supporting_z())}" if conditional else
+                    f"estimator '{name}' estimates I(X;Y|Z): give Z columns (--z), or use "
+                    f"one of {', '.join(names(False))}", parameter="estimators")
             if name not in chosen:
                 chosen.append(name)
     if not chosen:

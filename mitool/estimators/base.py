@@ -34,22 +34,41 @@ class PreparedData:
     # facts about these rows worth computing once (repeated rows, tie handling), by name;
     # a subset or a shuffle is new data with an empty memo
     memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    # the conditioning columns of I(X;Y|Z) (``--z``); None: plain I(X;Y). A Z whose every
+    # column was constant is (n, 0): conditioning on it changes nothing
+    z: np.ndarray | None = None  # (n, dz) float64
+    z_names: list[str] = field(default_factory=list)
+    z_discrete: np.ndarray | None = None  # (dz,) bool
 
     @property
     def n(self) -> int:
         return int(self.x.shape[0])
 
+    @property
+    def conditional(self) -> bool:
+        """Whether these columns ask for I(X;Y|Z) rather than I(X;Y)."""
+        return self.z is not None
+
     def subset(self, rows: np.ndarray) -> PreparedData:
         """The same columns on a subset (or permutation) of the rows."""
         return PreparedData(
             self.x[rows], self.y[rows], self.x_names, self.y_names, self.x_discrete,
-            self.y_discrete,
+            self.y_discrete, z=None if self.z is None else self.z[rows], z_names=self.z_names,
+            z_discrete=self.z_discrete,
         )
 
     def with_y(self, y: np.ndarray) -> PreparedData:
-        """Same X, replaced Y rows (used by permutation tests)."""
+        """Same X (and Z), replaced Y rows (used by permutation tests)."""
         return PreparedData(
-            self.x, y, self.x_names, self.y_names, self.x_discrete, self.y_discrete
+            self.x, y, self.x_names, self.y_names, self.x_discrete, self.y_discrete,
+            z=self.z, z_names=self.z_names, z_discrete=self.z_discrete,
+        )
+
+    def with_x(self, x: np.ndarray) -> PreparedData:
+        """Same Y and Z, replaced X rows (the local permutation test of I(X;Y|Z))."""
+        return PreparedData(
+            x, self.y, self.x_names, self.y_names, self.x_discrete, self.y_discrete,
+            z=self.z, z_names=self.z_names, z_discrete=self.z_discrete,
         )
 
 

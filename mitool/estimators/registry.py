@@ -96,11 +96,18 @@ class Estimator:
     # two discrete sides: the interval's low end also gives way by the estimator's mean
     # over shuffles (a contingency MI keeps a small bias on sparse tables)
     discrete_bias_allowance: bool = False
+    # True: it estimates the conditional I(X;Y|Z) and runs only with Z (``--z``); every
+    # other entry estimates I(X;Y) and is refused with Z. Its ``default_rank`` places it in
+    # the conditional default set (``default_names(conditional=True)``)
+    conditional: bool = False
 
     def kind_for(self, data: PreparedData) -> str:
         return self.kind if self.kind_on is None else self.kind_on(data)
 
     def reason_not_applicable(self, data: PreparedData) -> str | None:
+        if self.conditional != data.conditional:
+            return ("estimates I(X;Y|Z): it needs Z columns (--z)" if self.conditional else
+                    "estimates I(X;Y) only; with Z columns use " + ", ".join(supporting_z()))
         return None if self.applies is None else self.applies(data)
 
     def load(self, which: str = "runner") -> Callable:
@@ -335,6 +342,58 @@ def _learned_critic_default(data: PreparedData, ctx: DefaultContext
     return (True, None) if why is None else (False, f"smile left out: {why}")
 
 
+def _z_dims(data: PreparedData) -> int:
+    return 0 if data.z is None else int(data.z.shape[1])
+
+
+def _gcmi_cmi_rule(data: PreparedData) -> str | None:
+    dims = _dims(data) + _z_dims(data)
+    if data.n < dims + 3:
+        return f"needs more rows ({data.n}) than columns + 2 ({dims + 2})"
+    return _one_hot_rule(data)
+
+
+def _ksg_cmi_rule(data: PreparedData) -> str | None:
+    if not _any_discrete(data):
+        return None
+    one_label = any(d.size and d.all() and not o.any() for d, o in (
+        (data.x_discrete, data.y_discrete), (data.y_discrete, data.x_discrete)))
+    if one_label:
+        return None  # a discrete side against a continuous one: by the chain rule
+    return ("needs continuous X and Y, or one all-discrete side against an all-continuous "
+            "one (discrete Z columns are read as strata); gcmi-cmi reads the others")
+
+
+# auto-cmi reads ksg-cmi up to this many joint dimensions (X, Y and Z) and from this many
+# rows; elsewhere the Gaussian copula (benchmarks/cmi.py: k-NN CMI undershoots with many
+# conditioning columns)
+CMI_KSG_MAX_DIMS = 6
+CMI_KSG_MIN_ROWS = 1000
+CMI_KSG_MAX_REPEATED = 0.01  # share of rows repeating another exactly: ties inflate k-NN
+
+
+def cmi_prefers_knn(data: PreparedData) -> str | None:
+    """None where auto-cmi reports ksg-cmi; else why it reports gcmi-cmi."""
+    dims = _dims(data) + _z_dims(data)
+    if _ksg_cmi_rule(data) is not None:
+        return "ksg-cmi does not apply to these X and Y columns"
+    if _any_discrete(data):
+        return ("a discrete X or Y: ksg-cmi's chain-rule difference of two Ross estimates is "
+                "not benchmarked yet; the Gaussian copula reads a label through its means")
+    if dims > CMI_KSG_MAX_DIMS:
+        return (f"{dims} joint dimensions: k-NN CMI undershoots above {CMI_KSG_MAX_DIMS}, the "
+                "Gaussian copula does not")
+    if data.n < CMI_KSG_MIN_ROWS:
+        return f"{data.n} rows: below {CMI_KSG_MIN_ROWS} k-NN CMI is too noisy"
+    import numpy as np
+
+    joint = np.hstack([data.x, data.y, data.z])
+    repeated = 1.0 - np.unique(joint, axis=0).shape[0] / data.n
+    if repeated > CMI_KSG_MAX_REPEATED:
+        return f"{repeated:.1%} of the rows repeat another exactly: zero distances inflate k-NN"
+    return None
+
+
 # ------------------------------------------------------------------------------ the entries
 
 _NEURAL_RUNNER = "mitool.estimators.neural.engine:run"
@@ -433,15 +492,51 @@ ENTRIES: tuple[Estimator, ...] = (
         in_auto=lambda d: not _all_discrete(d) and not (
             d.x.shape[1] == d.y.shape[1] == 1 and not _any_discrete(d)),
         falls_short="the dependence is not a Gaussian copula"),
+    Estimator(
+        "auto-cmi", "combined",
+        "I(X;Y|Z), the default with --z: ksg-cmi in low dimension on enough distinct rows, "
+        "gcmi-cmi elsewhere",
+        "mitool.estimators.cmi_auto:run", ESTIMATE,
+        "neither component is a bound: it reports the one that should be closer here "
+        "(k-NN CMI in low dimension, the Gaussian copula with many columns or few rows)",
+        TEST_COMPONENTS, CI_CHOSEN, default_rank=0, conditional=True),
+    Estimator(
+        "ksg-cmi", "k-NN",
+        "Frenzel-Pompe k-NN conditional MI I(X;Y|Z) (max-norm); within strata of discrete Z; "
+        "a discrete side by the chain rule of Ross's estimates",
+        "mitool.estimators.cmi_knn:run", ESTIMATE,
+        "k-NN CMI is biased down as dim Z grows (a tenth of the truth with 10 conditioning "
+        "columns) and up where rows repeat; either side at small N",
+        TEST_PERMUTATION, CI_HALF_SAMPLING, statistic="mitool.estimators.cmi_knn:statistic",
+        permutation_scheme="local permutation of X within Z-neighbourhoods (k_perm={k_perm})",
+        applies=_ksg_cmi_rule, default_rank=2, conditional=True,
+        extra_help="continuous X and Y, or one discrete side"),
+    Estimator(
+        "gcmi-cmi", "closed form",
+        "Gaussian-copula conditional MI I(X;Y|Z) (partial canonical correlations), "
+        "bias-corrected",
+        "mitool.estimators.cmi_gauss:run", ESTIMATE,
+        "exact for a Gaussian copula; elsewhere a Gaussian model of the normal scores that "
+        "can sit on either side of the truth (blind to non-monotone dependence)",
+        TEST_PERMUTATION, CI_HALF_SAMPLING, statistic="mitool.estimators.cmi_gauss:statistic",
+        permutation_scheme="local permutation of X within Z-neighbourhoods (k_perm={k_perm})",
+        applies=_gcmi_cmi_rule, default_rank=1, conditional=True),
 )
 
 _REGISTRY: dict[str, Estimator] = {e.name: e for e in ENTRIES}
 HEADLINE = "auto"
 
 
-def names() -> tuple[str, ...]:
-    """Every registered name, in registration order (what ``-e all`` runs)."""
-    return tuple(_REGISTRY)
+def names(conditional: bool | None = None) -> tuple[str, ...]:
+    """Every registered name, in registration order; with ``conditional``, only those that
+    estimate I(X;Y|Z) (True) or I(X;Y) (False): what ``-e all`` runs with or without Z."""
+    return tuple(n for n, e in _REGISTRY.items()
+                 if conditional is None or e.conditional == conditional)
+
+
+def supporting_z() -> tuple[str, ...]:
+    """The estimators that take Z columns (``--z``), in registration order."""
+    return names(conditional=True)
 
 
 def family(name: str) -> tuple[str, ...]:
@@ -449,9 +544,11 @@ def family(name: str) -> tuple[str, ...]:
     return tuple(n for n, e in _REGISTRY.items() if e.family == name)
 
 
-def default_names() -> tuple[str, ...]:
-    """The default set, in its order (each may still be left out by its rule)."""
-    ranked = [e for e in _REGISTRY.values() if e.default_rank is not None]
+def default_names(conditional: bool = False) -> tuple[str, ...]:
+    """The default set, in its order (each may still be left out by its rule); with
+    ``conditional``, the default set of I(X;Y|Z)."""
+    ranked = [e for e in _REGISTRY.values()
+              if e.default_rank is not None and e.conditional == conditional]
     return tuple(e.name for e in sorted(ranked, key=lambda e: e.default_rank))
 
 
@@ -483,7 +580,7 @@ def default_set(data: PreparedData, ctx: DefaultContext | None = None
     """(the default names that join on these columns, notes on those left out)."""
     ctx = ctx or DefaultContext()
     chosen, notes = [], []
-    for name in default_names():
+    for name in default_names(data.conditional):
         rule = _REGISTRY[name].default_rule
         joins, note = (True, None) if rule is None else rule(data, ctx)
         if joins:
@@ -538,6 +635,8 @@ def estimator_help() -> str:
     for n in default_names():
         e = _REGISTRY[n]
         parts.append(f"{n} ({e.extra_help})" if e.extra_help else n)
+    cond = default_names(conditional=True)
     return (f"Comma-separated estimators: {listed}, or 'all'. Default: {parts[0]}, the "
             f"headline: {_REGISTRY[HEADLINE].help}; shown beside {', '.join(parts[1:])} "
-            "as their own rows.")
+            f"as their own rows. With --z only {', '.join(supporting_z())} apply (default: "
+            f"{', '.join(cond)}).")

@@ -52,7 +52,7 @@ PERMUTATION_SHIFTS = 4  # per permutation draw (the observed statistic is read t
 PERMUTATION_ROWS = 2000  # per fold: the permutation test reads at most this many rows
 PRODUCTS_MAX = 64  # x_j * y_k features while dx * dy is at most this
 MIN_ROWS = 200
-THREADS = 1  # OpenMP threads of the boosting (see ``estimate``)
+THREADS = 1  # OpenMP and BLAS threads (see ``estimate``)
 GBM_PARAMS = dict(
     max_iter=300, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=40,
     l2_regularization=1.0, early_stopping=True, validation_fraction=0.15,
@@ -62,9 +62,9 @@ OPTIONS = dict(gauss=True, radius=True, products=True, blend=True, gmm=True)  # 
 GMM_MODES = (1, 2, 4, 8)  # with gmm: mixtures tried on the joint rows, the best BIC kept
 GMM_MAX_DIMS = 16  # joint columns up to which the mixture is fitted (its cost grows as d^2)
 GMM_ROWS = 3000  # the mixture is fitted on at most this many training rows
-CALIBRATION = 0.2  # with blend: share of the fitting rows kept to weigh the two critics
+CALIBRATION = 0.2  # with blend: share of the fitting rows kept to weigh the critics
 ALPHAS = np.linspace(0.0, 2.0, 9)  # weights of the classifier's critic tried by the blend
-BETAS = np.linspace(0.0, 1.5, 7)  # and of the Gaussian-copula critic
+BETAS = np.linspace(0.0, 1.5, 7)  # and of the Gaussian-copula and the mixture critics
 
 
 def _inputs(data: PreparedData) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,364 @@
+"""``gbm``: a gradient-boosted classifier as the critic, read as a held-out DV lower bound.
+
+Classifier-based MI (Mukherjee, Asnani & Kannan 2019): a classifier that tells joint pairs
+(x_i, y_i) from shuffled pairs (x_i, y_π(i)) estimates the density ratio: by Bayes its
+log-odds are log p(x,y)/p(x)p(y) + log(n_pos/n_neg), so the log-odds less the log class
+ratio are a critic T(x, y). The classifier is scikit-learn's
+``HistGradientBoostingClassifier``.
+
+The rows are cut into ``FOLDS`` seeded folds (cross-fitting). For each fold, the other rows
+are split once more: most of them fit the classifier (every joint pair, label 1, and
+``NEGATIVES`` shuffles of them, label 0), and a calibration slice (``CALIBRATION``) drives
+its early stopping and weighs three critics, all fitted without the fold: the classifier's
+T, the Gaussian-copula critic's log ratio (``gcmi-bound``'s) and the log ratio of a Gaussian
+mixture fitted to the joint rows (modes chosen by BIC, up to ``GMM_MAX_DIMS`` joint
+columns); the weights (≥ 0, on a grid) are those that maximise the DV readout on the
+calibration slice. Then the fold's rows, never seen by any fit or choice, give
+
+    I ≥ mean_i T(x_i, y_i) − log mean_{i, s} exp T(x_i, y_{i+s})
+
+with the product term over ``READ_SHIFTS`` cyclic shifts of the fold's rows. The DV bound
+holds for any T, so each fold's readout is below the truth in expectation whatever the
+data; the folds' readouts are averaged (weighted by their rows), and the reported value is
+clipped at 0 (``mi_raw`` keeps the raw one). On independent columns the weights usually
+come out 0 and the bound is exactly 0.
+
+The classifier's inputs are continuous columns as normal scores of their ranks and discrete
+ones as level indicators (as ``gcmi``; MI unchanged), plus cheap pair features that trees
+find hard to build from axis-aligned splits: the two fitted critics' log ratios, each
+side's log mean square (a shared scale) and their difference, and the products x_j·y_k
+while there are at most ``PRODUCTS_MAX`` of them. What each of these buys is measured in
+docs/benchmarks.md ("Hard suite (issue 24)").
+
+Permutation test (``TEST_CRITIC``): each fold's trained critic is read on its own rows with
+Y shuffled (no refitting), against the same readout on the true pairing; the folds'
+p-values are combined by Bonferroni (``mitool.inference``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from mitool.estimators.base import EstimatorResult, PreparedData, RunOptions
+
+NAME = "gbm"
+FOLDS = 3  # cross-fitting: each fold read by the classifier fitted on the others
+NEGATIVES = 3  # shuffled pairs per joint pair in the training set
+READ_SHIFTS = 16  # cyclic shifts of a fold's rows for the DV product term
+PERMUTATION_SHIFTS = 4  # per permutation draw (the observed statistic is read the same way)
+PERMUTATION_ROWS = 2000  # per fold: the permutation test reads at most this many rows
+PRODUCTS_MAX = 64  # x_j * y_k features while dx * dy is at most this
+MIN_ROWS = 200
+THREADS = 1  # OpenMP and BLAS threads (see ``estimate``)
+GBM_PARAMS = dict(
+    max_iter=300, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=40,
+    l2_regularization=1.0, early_stopping=True, validation_fraction=0.15,
+    n_iter_no_change=20,
+)
+OPTIONS = dict(gauss=True, radius=True, products=True, blend=True, gmm=True)  # benchmarked
+GMM_MODES = (1, 2, 4, 8)  # with gmm: mixtures tried on the joint rows, the best BIC kept
+GMM_MAX_DIMS = 16  # joint columns up to which the mixture is fitted (its cost grows as d^2)
+GMM_ROWS = 3000  # the mixture is fitted on at most this many training rows
+CALIBRATION = 0.2  # with blend: share of the fitting rows kept to weigh the critics
+ALPHAS = np.linspace(0.0, 2.0, 9)  # weights of the classifier's critic tried by the blend
+BETAS = np.linspace(0.0, 1.5, 7)  # and of the Gaussian-copula and the mixture critics
+
+
+def _inputs(data: PreparedData) -> tuple[np.ndarray, np.ndarray]:
+    from mitool.estimators.gcmi import gaussian_scores
+
+    return gaussian_scores(data.x, data.x_discrete), gaussian_scores(data.y, data.y_discrete)
+
+
+class _Featurizer:
+    """Pair features of (a_i, b_i) rows: fitted (the Gaussian critic) on training rows."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, options: dict, seed: int = 0):
+        from mitool.estimators.gauss_bound import _critic
+
+        self.options = options
+        self.p, self.q = a.shape[1], b.shape[1]
+        self.gauss = _critic(a, b) if options.get("gauss") and self.p and self.q else None
+        self.products = bool(options.get("products")) and self.p * self.q <= PRODUCTS_MAX
+        self.gmm = (_GmmRatio(a, b, seed) if options.get("gmm")
+                    and self.p + self.q <= GMM_MAX_DIMS else None)
+        self.critic_cols: list[int] = []  # columns that are critics themselves (blend)
+
+    def side(self, v: np.ndarray) -> np.ndarray:
+        """Features of one side alone, (n, d) -> (n, d [+1])."""
+        if not self.options.get("radius"):
+            return v
+        return np.hstack([v, np.log(np.mean(v * v, axis=1, keepdims=True) + 1e-12)])
+
+    def pairs(self, fa: np.ndarray, fb: np.ndarray) -> np.ndarray:
+        """(n, ·) side features of paired rows -> (n, width) classifier input."""
+        a, b = fa[:, :self.p], fb[:, :self.q]
+        cols = [fa, fb]
+        if self.options.get("radius"):
+            cols.append(fa[:, -1:] - fb[:, -1:])
+        if self.gauss is not None:
+            mean_a, mean_b, qa, qb, pab, const = self.gauss
+            ca, cb = a - mean_a, b - mean_b
+            t = (const - 0.5 * np.einsum("ij,jk,ik->i", ca, qa, ca)
+                 - 0.5 * np.einsum("ij,jk,ik->i", cb, qb, cb)
+                 - np.einsum("ij,ij->i", ca @ pab, cb))
+            self.gauss_col = sum(c.shape[1] for c in cols)
+            cols.append(t[:, None])
+        if self.gmm is not None:
+            self.gmm_col = sum(c.shape[1] for c in cols)
+            cols.append(self.gmm(a, b)[:, None])
+        if self.products:
+            cols.append((a[:, :, None] * b[:, None, :]).reshape(a.shape[0], -1))
+        return np.hstack(cols).astype(np.float32)
+
+
+class _GmmRatio:
+    """log p(a,b) - log p(a) - log p(b) of a Gaussian mixture fitted to the joint training
+    rows (the number of modes chosen by BIC); each side's density is the mixture's marginal."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, seed: int):
+        from sklearn.mixture import GaussianMixture
+
+        z = np.hstack([a, b])
+        if z.shape[0] > GMM_ROWS:
+            z = z[np.random.default_rng([seed, 61]).choice(z.shape[0], GMM_ROWS, replace=False)]
+        best = None
+        modes = [k for k in GMM_MODES if z.shape[0] >= 5 * k * (z.shape[1] + 1)] or [1]
+        for k in modes:
+            g = GaussianMixture(k, covariance_type="full", reg_covar=1e-3, max_iter=100,
+                                random_state=int(seed % (2**31))).fit(z)
+            bic = g.bic(z)
+            if best is None or bic < best[0]:
+                best = (bic, g)
+        g = best[1]
+        self.k = g.n_components
+        self.p = a.shape[1]
+        self.logw = np.log(g.weights_)
+        self.means, self.covs = g.means_, g.covariances_
+
+    @staticmethod
+    def _logpdf(v, means, covs, logw):
+        out = []
+        for m, c, lw in zip(means, covs, logw, strict=True):
+            chol = np.linalg.cholesky(c)
+            sol = np.linalg.solve(chol, (v - m).T)  # (d, n)
+            out.append(lw - 0.5 * (sol**2).sum(0) - np.log(np.diag(chol)).sum()
+                       - 0.5 * v.shape[1] * math.log(2 * math.pi))
+        arr = np.stack(out)  # (K, n)
+        top = arr.max(0)
+        return top + np.log(np.exp(arr - top).sum(0))
+
+    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        p = self.p
+        joint = self._logpdf(np.hstack([a, b]), self.means, self.covs, self.logw)
+        pa = self._logpdf(a, self.means[:, :p], self.covs[:, :p, :p], self.logw)
+        pb = self._logpdf(b, self.means[:, p:], self.covs[:, p:, p:], self.logw)
+        return joint - pa - pb
+
+
+def _shifted(n: int, shifts: int) -> np.ndarray:
+    """``shifts`` distinct cyclic shifts in 1..n-1, evenly spread."""
+    return np.unique(np.linspace(1, n - 1, min(shifts, n - 1)).round().astype(int))
+
+
+class _Critic:
+    """T(x, y) = w0 * (the classifier's log-odds - log class ratio) + w1 * the
+    Gaussian-copula critic's log ratio + w2 * the mixture's; w = (1, 0, 0) unless chosen on
+    calibration rows (``_blend``)."""
+
+    def __init__(self, model, feat: _Featurizer, log_prior: float):
+        self.model, self.feat, self.log_prior = model, feat, log_prior
+        self.weights = np.array([1.0, 0.0, 0.0])
+
+    def parts(self, fa: np.ndarray, fb: np.ndarray) -> np.ndarray:
+        """(3, n): the classifier's T, the Gaussian one's, the mixture's (0 where absent)."""
+        x = self.feat.pairs(fa, fb)
+        out = np.zeros((3, x.shape[0]))
+        out[0] = self.model.decision_function(x) - self.log_prior
+        if self.feat.gauss is not None:
+            out[1] = x[:, self.feat.gauss_col]
+        if self.feat.gmm is not None:
+            out[2] = x[:, self.feat.gmm_col]
+        return out
+
+    def __call__(self, fa: np.ndarray, fb: np.ndarray) -> np.ndarray:
+        return self.weights @ self.parts(fa, fb)
+
+
+def _pairs_read(critic, fa: np.ndarray, fb: np.ndarray, shifts: np.ndarray):
+    """T on the joint pairs (n,) and on the shifted pairs (S, n): y row i+s with x row i."""
+    n = fa.shape[0]
+    idx = (np.arange(n)[None, :] + shifts[:, None]) % n  # (S, n)
+    joint = critic(fa, fb)
+    marg = critic(np.tile(fa, (shifts.size, 1)), fb[idx.ravel()]).reshape(shifts.size, n)
+    return joint, marg
+
+
+def _dv_of(joint: np.ndarray, marg: np.ndarray) -> tuple[float, float]:
+    """DV bound mean T(joint) - log mean exp T(marginal), and its delta-method standard
+    error over rows (marg: (S, n), column i the pairs of x row i)."""
+    n = joint.size
+    top = float(marg.max())
+    e = np.exp(marg - top).mean(0)  # (n,)
+    bound = float(joint.mean()) - (top + math.log(float(e.mean())))
+    z = e / e.mean()
+    var = np.var(joint) + np.var(z) - 2 * np.cov(joint, z)[0, 1] if n > 1 else 0.0
+    return bound, float(np.sqrt(max(0.0, var) / max(1, n)))
+
+
+def _dv(critic, fa, fb, shifts) -> tuple[float, float]:
+    return _dv_of(*_pairs_read(critic, fa, fb, shifts))
+
+
+def _blend(critic: _Critic, fa: np.ndarray, fb: np.ndarray) -> None:
+    """Choose (alpha, beta) >= 0 maximising the DV readout on calibration rows (the DV
+    objective is concave in them); any choice made without the held-out rows keeps the
+    bound valid."""
+    shifts = _shifted(fa.shape[0], 32)
+    n = fa.shape[0]
+    idx = (np.arange(n)[None, :] + shifts[:, None]) % n
+    joint = critic.parts(fa, fb)  # (3, n)
+    marg = critic.parts(np.tile(fa, (shifts.size, 1)), fb[idx.ravel()]).reshape(3, -1, n)
+    best, choice = -np.inf, np.array([1.0, 0.0, 0.0])
+    for al in ALPHAS:
+        for be in BETAS if critic.feat.gauss is not None else (0.0,):
+            for ga in BETAS if critic.feat.gmm is not None else (0.0,):
+                w = np.array([al, be, ga])
+                v = _dv_of(w @ joint, np.tensordot(w, marg, 1))[0]
+                if v > best:
+                    best, choice = v, w
+    critic.weights = choice
+
+
+def _training_pairs(fa, fb, feat, rng, negatives):
+    n = fa.shape[0]
+    neg_b = np.concatenate([rng.permutation(n) for _ in range(negatives)])
+    xa = np.concatenate([fa, np.tile(fa, (negatives, 1))])
+    xb = np.concatenate([fb, fb[neg_b]])
+    return feat.pairs(xa, xb), np.concatenate([np.ones(n), np.zeros(n * negatives)])
+
+
+def _fit(fa, fb, feat: _Featurizer, seed: int, params: dict, negatives: int,
+         val: tuple[np.ndarray, np.ndarray] | None = None):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng([seed, 31])
+    X, label = _training_pairs(fa, fb, feat, rng, negatives)
+    model = HistGradientBoostingClassifier(random_state=int(seed % (2**31)), **params)
+    if val is None:
+        model.fit(X, label)
+    else:  # early stopping on pairs of the calibration rows (no row shared with training)
+        xv, lv = _training_pairs(val[0], val[1], feat, rng, negatives)
+        model.set_params(early_stopping=True)
+        model.fit(X, label, X_val=xv, y_val=lv)
+    return model
+
+
+def estimate(data: PreparedData, seed: int = 0, permutations: int = 0,
+             params: dict | None = None, options: dict | None = None,
+             negatives: int = NEGATIVES, folds: int = FOLDS,
+             read_shifts: int = READ_SHIFTS) -> EstimatorResult:
+    """The cross-fitted held-out DV bound (nats) of the boosted classifier's critic."""
+    from threadpoolctl import threadpool_limits
+
+    # one thread (OpenMP and BLAS): the trees are small, and on a busy machine more threads
+    # wait on each other (a 10-column mixture: 3 s with one thread, 10 s with two on a
+    # loaded 2-core box)
+    with threadpool_limits(limits=THREADS):
+        return _estimate(data, seed, permutations, params, options, negatives, folds,
+                         read_shifts)
+
+
+def _estimate(data, seed, permutations, params, options, negatives, folds, read_shifts):
+    t0 = time.perf_counter()
+    params = {**GBM_PARAMS, **(params or {})}
+    options = {**OPTIONS, **(options or {})}
+    a, b = _inputs(data)
+    n = data.n
+    if n < MIN_ROWS:
+        return EstimatorResult(NAME, None, 0.0, applicable=False,
+                               reason=f"needs at least {MIN_ROWS} rows")
+    if a.shape[1] == 0 or b.shape[1] == 0:  # a discrete side with one level
+        return EstimatorResult(NAME, 0.0, time.perf_counter() - t0,
+                               notes=["a side takes one value: MI is 0"],
+                               details={"mi_raw": 0.0})
+    # the training set's class ratio n_pos / n_neg: Bayes puts log of it into the log-odds,
+    # so T = logit - log(n_pos / n_neg) estimates log p(x,y) / p(x)p(y)
+    log_prior = -math.log(negatives)
+    order = np.random.default_rng([seed, 4051]).permutation(n)
+    parts = np.array_split(order, folds)
+    reads, ses, sizes, iters, blends = [], [], [], [], []
+    perm_obs, perm_null = [], []
+    for f, held in enumerate(parts):
+        fit = np.concatenate([parts[g] for g in range(folds) if g != f])
+        cal = None
+        if options.get("blend"):
+            k = int(round(CALIBRATION * fit.size))
+            cal, fit = fit[:k], fit[k:]
+        feat = _Featurizer(a[fit], b[fit], options, seed + 1009 * f)
+        fa, fb = feat.side(a), feat.side(b)
+        val = None if cal is None else (fa[cal], fb[cal])
+        model = _fit(fa[fit], fb[fit], feat, seed + 1009 * f, params, negatives, val)
+        iters.append(int(model.n_iter_))
+        critic = _Critic(model, feat, log_prior)
+        if cal is not None:
+            _blend(critic, fa[cal], fb[cal])
+            blends.append([float(v) for v in critic.weights])
+        mi_f, se_f = _dv(critic, fa[held], fb[held], _shifted(held.size, read_shifts))
+        reads.append(mi_f)
+        ses.append(se_f)
+        sizes.append(held.size)
+        if permutations:
+            rng = np.random.default_rng([seed, 23, f])
+            rows = held if held.size <= PERMUTATION_ROWS else np.sort(
+                rng.choice(held, PERMUTATION_ROWS, replace=False))
+            ra, rb = fa[rows], fb[rows]
+            sh = _shifted(rows.size, PERMUTATION_SHIFTS)
+            perm_obs.append(_dv(critic, ra, rb, sh)[0])
+            perm_null.append([_dv(critic, ra, rb[rng.permutation(rows.size)], sh)[0]
+                              for _ in range(permutations)])
+    w = np.asarray(sizes, dtype=float) / sum(sizes)
+    mi_raw = float(np.dot(w, reads))
+    spread = float(np.sqrt(np.sum((w * np.asarray(ses)) ** 2)))
+    details = {
+        "method": "gradient-boosted classifier of joint against shuffled pairs; its log-odds "
+                  "(less the log class ratio) read as a Donsker-Varadhan bound on rows it "
+                  "never saw (cross-fitted)",
+        "mi_raw": mi_raw,
+        "folds": folds,
+        "fold_mi_raw": [round(r, 6) for r in reads],
+        "spread": spread,
+        "negatives": negatives,
+        "readout_shifts": int(read_shifts),
+        "boosting_iterations": iters,
+        "features": [k for k, v in options.items() if v],
+    }
+    if blends:
+        details["blend"] = blends
+    if permutations:
+        null = [float(np.dot(w, d)) for d in zip(*perm_null, strict=True)]
+        details.update(
+            permutation_statistic=float(np.dot(w, perm_obs)), null_mi_raw=null,
+            null_mi=[max(0.0, v) for v in null],
+            fold_permutation_statistic=perm_obs, fold_null_mi_raw=perm_null,
+            permutation_scheme="each fold's trained classifier read on its own rows with Y "
+                               "shuffled (no refitting); the smallest of the folds' p-values "
+                               "times the number of folds (Bonferroni)")
+    notes = [f"a boosted classifier's log-odds read as a DV lower bound on held-out rows "
+             f"({folds} folds, each read by the classifier fitted on the others)"]
+    warnings = []
+    ceiling = math.log(min(sizes))
+    if mi_raw > ceiling - 1.0:
+        warnings.append(f"estimate {mi_raw:.3f} nats is within 1 nat of the DV readout's "
+                        f"ceiling {ceiling:.2f} (log of the rows per fold): the true MI may "
+                        "be higher")
+    return EstimatorResult(NAME, max(0.0, mi_raw), time.perf_counter() - t0, notes=notes,
+                           warnings=warnings, details=details)
+
+
+def run(name: str, data: PreparedData, opts: RunOptions) -> EstimatorResult:
+    """The registry's runner."""
+    return estimate(data, seed=opts.seed, permutations=opts.permutations)

@@ -1,0 +1,103 @@
+"""``gbm``: the boosted classifier's critic read as a held-out DV bound (issue 24)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mitool
+from mitool.estimators import registry
+from mitool.estimators.base import PreparedData
+from mitool.estimators.gbm_critic import estimate
+from mitool.inference import InferenceSpec
+
+
+def _prep(x, y, y_discrete=False) -> PreparedData:
+    x = np.asarray(x, float).reshape(len(x), -1)
+    y = np.asarray(y, float).reshape(len(y), -1)
+    return PreparedData(x, y, [f"x{i}" for i in range(x.shape[1])],
+                        [f"y{i}" for i in range(y.shape[1])], np.zeros(x.shape[1], bool),
+                        np.full(y.shape[1], y_discrete))
+
+
+def _gaussian(n: int, rho: float, seed: int):
+    rng = np.random.default_rng(seed)
+    u = rng.standard_normal(n)
+    return u, rho * u + math.sqrt(1 - rho**2) * rng.standard_normal(n)
+
+
+def _plus_minus(n: int, sd: float, seed: int):
+    """Y = S X + sd e with S = ±1 at random: no correlation, strong dependence."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n)
+    return x, rng.choice([-1.0, 1.0], n) * x + sd * rng.standard_normal(n)
+
+
+def _plus_minus_truth(sd: float, draws: int = 400_000) -> float:
+    """Monte Carlo E log p(x,y)/p(x)p(y) from the exact densities: p(y|x) the two-mode
+    mixture 1/2 N(x, sd^2) + 1/2 N(-x, sd^2), p(y) = 1/2 N(0, 1 + sd^2) * 2 halves."""
+    x, y = _plus_minus(draws, sd, 99)
+
+    def norm(v, m, s):
+        return np.exp(-0.5 * ((v - m) / s) ** 2) / (s * math.sqrt(2 * math.pi))
+
+    cond = 0.5 * norm(y, x, sd) + 0.5 * norm(y, -x, sd)
+    marg = norm(y, 0.0, math.sqrt(1 + sd**2))
+    return float(np.mean(np.log(cond / marg)))
+
+
+def test_a_gaussian_pair_reads_close_below_the_truth():
+    x, y = _gaussian(3000, 0.9, 0)  # truth -1/2 ln(1 - 0.81) = 0.830
+    r = estimate(_prep(x, y), seed=0)
+    assert 0.6 <= r.mi <= 0.88, r.details
+    assert r.details["folds"] == 3 and len(r.details["fold_mi_raw"]) == 3
+
+
+def test_independent_columns_read_about_zero():
+    rng = np.random.default_rng(1)
+    r = estimate(_prep(rng.standard_normal(3000), rng.standard_normal(3000)), seed=0)
+    assert r.mi <= 0.03, r.details
+    assert r.details["mi_raw"] < 0.03
+
+
+def test_it_sees_a_dependence_the_gaussian_view_misses():
+    from mitool.estimators.base import RunOptions
+    from mitool.estimators.gcmi import run as gcmi_run
+
+    truth = _plus_minus_truth(0.1)
+    assert truth == pytest.approx(1.68, abs=0.02)
+    data = _prep(*_plus_minus(3000, 0.1, 2))
+    assert gcmi_run("gcmi", data, RunOptions()).mi < 0.05
+    assert estimate(data, seed=0).mi >= 0.5 * truth
+
+
+def test_the_same_seed_gives_the_same_number_and_a_discrete_side_works():
+    rng = np.random.default_rng(3)
+    label = rng.integers(0, 3, 1500)
+    x = label[:, None] * 1.5 + rng.standard_normal((1500, 3))
+    data = _prep(x, label, y_discrete=True)
+    a, b = estimate(data, seed=4), estimate(data, seed=4)
+    assert a.mi == b.mi and a.mi > 0.3
+
+
+def test_registered_as_a_held_out_bound_tested_by_its_critic():
+    e = registry.get("gbm")
+    assert e.kind == registry.LOWER_BOUND and e.test == registry.TEST_CRITIC
+    assert e.interval == registry.CI_LOWER_ONLY
+    assert e.auto_rank is None and e.default_rank is None  # only when asked
+
+
+def test_through_estimate_with_a_p_value_and_a_one_sided_interval():
+    x, y = _gaussian(1000, 0.6, 5)
+    frame = pd.DataFrame({"a": x, "b": y})
+    res = mitool.estimate(frame, x="a", y="b", estimators="gbm", seed=0,
+                          inference=InferenceSpec(permutations=19, bootstrap=5))
+    d = res.result("gbm").details
+    assert d["kind"] == registry.LOWER_BOUND
+    assert d["p_value"] >= 3 / 20  # Bonferroni floor: 3 folds x 1/20
+    assert len(d["fold_p_values"]) == 3
+    assert d["ci_kind"] == "lower bound only" and d["ci_high"] is None
+    assert 0 < d["ci_low"] < res.result("gbm").mi

@@ -232,3 +232,16 @@ def test_the_learned_critic_is_skipped_only_where_it_cannot_add():
     joins, note = registry.get("smile").default_rule(data(g[:, 0], g[:, 1]),
                                                      registry.DefaultContext())
     assert not joins and note.startswith("smile left out")
+
+
+def test_few_rows_say_how_far_noise_moves_the_number():
+    rng = np.random.default_rng(1)
+    u = rng.standard_normal(50)
+    d = pd.DataFrame({"x": u, "y": 0.67 * u + 0.74 * rng.standard_normal(50)})
+    r = mitool.estimate(d, "x", "y", "gcmi")
+    assert any(w.startswith("only 50 rows") and "±0.14 nats" in w for w in r.warnings)
+    # with an interval asked for, the interval says it
+    r = mitool.estimate(d, "x", "y", "gcmi", inference=InferenceSpec(0, 20))
+    assert not any(w.startswith("only 50 rows") for w in r.warnings)
+    big = pd.DataFrame({"x": rng.standard_normal(500), "y": rng.standard_normal(500)})
+    assert not any("rows:" in w for w in mitool.estimate(big, "x", "y", "gcmi").warnings)

@@ -24,7 +24,6 @@ from mitool.estimators.base import EstimatorResult, ProgressCallback, RunOptions
 from mitool.estimators.config import KnnConfig, NeuralConfig
 from mitool.estimators.registry import (
     DefaultContext,
-    default_names,
     default_set,
     family,
     run_estimator,
@@ -275,10 +274,10 @@ def estimate(
             "--bootstrap 50 gives its interval")
     wants_default, explicit = asks_default(estimators)
     if wants_default:  # the default set, less what its rules leave out here (not named ones)
-        joined, left_out = default_set(data_, DefaultContext(search=knn.search))
-        dropped = {n for n in default_names() if n not in joined and n not in explicit}
+        _, left_out = default_set(data_, DefaultContext(search=knn.search))
+        dropped = {n: note for n, note in left_out.items() if n not in explicit}
         names = [n for n in names if n not in dropped]
-        notes.extend(note for note in left_out if note.split()[0] in dropped)
+        notes.extend(note for note in dropped.values() if note)
     cfg = neural or NeuralConfig()
     cfg.check_budget()
     if knn.transform is not None:
@@ -290,7 +289,7 @@ def estimate(
                       permutations=spec.permutations, transform=knn.transform or default_transform,
                       search=knn.search,
                       deadline=None if cfg.budget is None else t0 + cfg.budget)
-    _announce_big_neural_run(names, data_, cfg, progress, table.max_rows)
+    _announce_plan(names, data_, cfg, progress, table.max_rows)
     quantity = "I(X;Y|Z)" if zs is not None else "I(X;Y)"
     if data_.x.shape[1] == 0 or data_.y.shape[1] == 0:
         side = "X" if data_.x.shape[1] == 0 else "Y"
@@ -425,15 +424,18 @@ def _run_all(names: list[str], data, opts: RunOptions, spec: InferenceSpec
     return results
 
 
-def _trains_a_critic(name: str, data) -> bool:
-    """Whether running ``name`` trains a learned critic here (a neural estimator, or auto
-    with a neural component on these columns)."""
+def _learned_critics(names: list[str], data) -> list[str]:
+    """The neural estimators a run of ``names`` trains here: the named ones, and auto's
+    neural components where auto runs (unconditional: auto-cmi trains none)."""
     from mitool.estimators.registry import HEADLINE, auto_components
 
-    if name in family("neural"):
-        return True
-    return name == HEADLINE and not data.conditional and any(
-        n in family("neural") for n in auto_components(data))
+    parts = auto_components(data) if HEADLINE in names and not data.conditional else []
+    return [n for n in dict.fromkeys(list(names) + parts) if n in family("neural")]
+
+
+def _trains_a_critic(name: str, data) -> bool:
+    """Whether running ``name`` alone trains a learned critic here."""
+    return bool(_learned_critics([name], data))
 
 
 def _say_kind(r: EstimatorResult, done: dict[str, EstimatorResult], data) -> None:
@@ -462,7 +464,7 @@ BIG_NEURAL_ROWS = 200_000  # from this many rows a neural run also says --max-ro
 PLAN_MIN_SECONDS = 10.0  # a learned critic forecast to take longer is announced first
 
 
-def _announce_big_neural_run(names, data, cfg, progress, max_rows) -> None:
+def _announce_plan(names, data, cfg, progress, max_rows) -> None:
     """Before long learned-critic work, say the plan and how long it may take (through the
     progress callback's notice: the library never prints): which estimators run first,
     which train a critic, the forecast at most (``engine.expected_seconds``: the full step
@@ -471,12 +473,9 @@ def _announce_big_neural_run(names, data, cfg, progress, max_rows) -> None:
     if progress is None or data.x.shape[1] == 0:
         return
     from mitool.estimators.config import resolve_folds
-    from mitool.estimators.registry import HEADLINE, auto_components
+    from mitool.estimators.registry import auto_components
 
-    neural = [n for n in names if n in family("neural")]
-    parts = [n for n in auto_components(data) if n in family("neural")] \
-        if HEADLINE in names and not data.conditional else []
-    learned = list(dict.fromkeys(neural + parts))
+    learned = _learned_critics(names, data)
     if not learned:  # e.g. auto on two discrete sides, or one column against one
         return
     from mitool.estimators.neural.engine import expected_seconds

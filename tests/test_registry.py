@@ -166,7 +166,8 @@ def test_the_default_set_and_autos_components_come_from_the_registry():
         "gcmi", "gcmi-rot", "smile", "gcmi-bound"]  # ksg: > 8 joint dimensions
     assert registry.auto_components(cols(1, 1, disc=True)) == ["ksg"]
     joined, notes = registry.default_set(cols(1, 1))
-    assert joined == ["auto", "smile", "gcmi", "ksg", "sklearn"] and notes == []
+    assert joined == ["auto", "smile", "gcmi", "ksg", "sklearn"]
+    assert notes == {"gcmi-rot": None}  # left out silently: one column a side, nothing to rotate
 
 
 def test_the_dispatching_code_names_no_estimator():

@@ -589,18 +589,18 @@ def unregister(name: str) -> None:
 
 
 def default_set(data: PreparedData, ctx: DefaultContext | None = None
-                ) -> tuple[list[str], list[str]]:
-    """(the default names that join on these columns, notes on those left out)."""
+                ) -> tuple[list[str], dict[str, str | None]]:
+    """(the default names that join on these columns, {name left out: its note or None})."""
     ctx = ctx or DefaultContext()
-    chosen, notes = [], []
+    chosen, left_out = [], {}
     for name in default_names(data.conditional):
         rule = _REGISTRY[name].default_rule
         joins, note = (True, None) if rule is None else rule(data, ctx)
         if joins:
             chosen.append(name)
-        elif note:
-            notes.append(note)
-    return chosen, notes
+        else:
+            left_out[name] = note
+    return chosen, left_out
 
 
 def auto_components(data: PreparedData) -> list[str]:

@@ -306,7 +306,7 @@ def _learned_critic_worth(data: PreparedData) -> str | None:
             and _ksg_competes(data) is None and not heavy_tailed(data):
         return ("one column against one, where ksg competes (no repeated rows, "
                 f"{data.n:,} rows, no heavy tails): a learned critic cannot add to a "
-                "consistent 2-D k-NN estimate; -e smile runs it")
+                "consistent 2-D k-NN estimate; -e gbm runs it")
     return None
 
 
@@ -339,7 +339,7 @@ def heavy_tailed(data: PreparedData) -> bool:
 def _learned_critic_default(data: PreparedData, ctx: DefaultContext
                             ) -> tuple[bool, str | None]:
     why = _learned_critic_worth(data)
-    return (True, None) if why is None else (False, f"smile left out: {why}")
+    return (True, None) if why is None else (False, f"gbm left out: {why}")
 
 
 def _z_dims(data: PreparedData) -> int:
@@ -412,7 +412,7 @@ def _neural(name: str, help_: str, kind: str = LOWER_BOUND, kind_why: str = _NEU
 ENTRIES: tuple[Estimator, ...] = (
     Estimator(
         "auto", "combined",
-        "the largest of gcmi, gcmi-rot, ksg and the smile bound (the default headline)",
+        "the largest of gcmi, gcmi-rot, ksg and the gbm bound (the default headline)",
         "mitool.estimators.auto:run", ESTIMATE,
         "the largest of its components: an estimate wherever one of them can overshoot "
         "(gcmi on several columns or a discrete side, ksg on repeated rows)",
@@ -425,8 +425,6 @@ ENTRIES: tuple[Estimator, ...] = (
             kind_why="InfoNCE cannot exceed the log of its candidates",
             interval=CI_LOWER_ONLY),
     _neural("smile", "DV bound with a clipped partition term (Song & Ermon), JS-trained critic",
-            default_rank=1, auto_rank=3, in_auto=lambda d: not _all_discrete(d),
-            worth_running=_learned_critic_worth, default_rule=_learned_critic_default,
             falls_short=_NEURAL_FALLS_SHORT),
     Estimator(
         "ksg", "k-NN",
@@ -504,6 +502,8 @@ ENTRIES: tuple[Estimator, ...] = (
         TEST_CRITIC, CI_LOWER_ONLY, applies=_one_hot_rule,
         permutation_scheme="each fold's trained classifier read on its own rows with Y "
                            "shuffled (no refitting), Bonferroni over the folds",
+        default_rank=1, auto_rank=3, in_auto=lambda d: not _all_discrete(d),
+        worth_running=_learned_critic_worth, default_rule=_learned_critic_default,
         falls_short="the boosted classifier did not learn the dependence"),
     Estimator(
         "auto-cmi", "combined",

@@ -523,8 +523,13 @@ def run_unit(unit: dict[str, Any]) -> dict[str, Any]:
             warnings=list(res.warnings) + [str(w.message) for w in caught][:5],
             reason=r.reason,
             details={k: r.details[k] for k in ("steps_run", "stopped_early", "near_ceiling",
-                                               "ceiling", "transform") if k in r.details},
+                                               "ceiling", "transform", "chosen")
+                     if k in r.details},
         )
+        if "components" in r.details:  # auto: what each component read, and its seconds
+            row["details"]["components"] = {
+                n: {"mi": c.get("mi"), "seconds": round(c.get("seconds") or 0.0, 3)}
+                for n, c in r.details["components"].items()}
     except Exception as exc:  # a diverging run, a bug: recorded, retried on resume
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         row.update(status="error", estimate=None, error=None, abs_error=None, within=False,

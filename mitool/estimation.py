@@ -425,12 +425,12 @@ def _run_all(names: list[str], data, opts: RunOptions, spec: InferenceSpec
 
 
 def _learned_critics(names: list[str], data) -> list[str]:
-    """The neural estimators a run of ``names`` trains here: the named ones, and auto's
-    neural components where auto runs (unconditional: auto-cmi trains none)."""
-    from mitool.estimators.registry import HEADLINE, auto_components
+    """The learned critics a run of ``names`` trains here (neural or boosted): the named
+    ones, and auto's where auto runs (unconditional: auto-cmi trains none)."""
+    from mitool.estimators.registry import HEADLINE, auto_components, learned
 
     parts = auto_components(data) if HEADLINE in names and not data.conditional else []
-    return [n for n in dict.fromkeys(list(names) + parts) if n in family("neural")]
+    return [n for n in dict.fromkeys(list(names) + parts) if n in learned()]
 
 
 def _trains_a_critic(name: str, data) -> bool:
@@ -476,18 +476,20 @@ def _announce_plan(names, data, cfg, progress, max_rows) -> None:
     from mitool.estimators.registry import auto_components
 
     learned = _learned_critics(names, data)
-    if not learned:  # e.g. auto on two discrete sides, or one column against one
+    neural = [n for n in learned if n in family("neural")]
+    if not neural:  # the boosted critic takes seconds; none on one column against one
         return
     from mitool.estimators.neural.engine import expected_seconds
 
-    each = expected_seconds(learned[0], data, cfg)
+    each = expected_seconds(neural[0], data, cfg)
     if each < PLAN_MIN_SECONDS and cfg.budget is None and data.n < BIG_NEURAL_ROWS:
         return
     folds = resolve_folds(cfg.folds, data.n)
     cheap = [n for n in dict.fromkeys(names + auto_components(data))
              if n not in learned and n not in family("combined")]
     msg = (f"plan: {', '.join(cheap) or 'nothing cheap'} first, then {', '.join(learned)} "
-           f"(a learned critic: at most about {each:.0f} s each here, {folds} fold(s) of up "
+           f"(learned critics; {', '.join(neural)}: at most about {each:.0f} s each here, "
+           f"{folds} fold(s) of up "
            "to " + (f"{cfg.steps:,} steps" if cfg.epochs is None else f"{cfg.epochs:g} epochs")
            + "; early stopping usually ends sooner)")
     if cfg.budget is not None:

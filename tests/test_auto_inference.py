@@ -46,7 +46,7 @@ def test_auto_p_value_tests_its_maximum(auto_with_inference):
     auto = r.result("auto").details
     # one column against one with ksg competing: the learned critic is not run (issue 24)
     assert set(auto["components"]) == {"gcmi", "ksg"}
-    assert "smile" in auto["skipped"] and "smile" not in [x.estimator for x in r.results]
+    assert "gbm" in auto["skipped"] and "gbm" not in [x.estimator for x in r.results]
     # gcmi and ksg on the same 39 shuffles, tested together (exact): a strong dependence
     # beats every shuffle, so the p-value is the floor 1/40 and nothing dilutes it
     assert auto["permutation_scheme"] == ("the reported maximum's test: Westfall-Young "
@@ -57,7 +57,7 @@ def test_auto_p_value_tests_its_maximum(auto_with_inference):
 
 
 def test_auto_weights_its_own_test_families_where_the_critic_runs():
-    # two columns against one: smile and gcmi-rot run, each with a test of its own
+    # two columns against one: gbm and gcmi-rot run, each with a test of its own
     rng = np.random.default_rng(3)
     u = rng.standard_normal((800, 2))
     import pandas as pd
@@ -67,9 +67,9 @@ def test_auto_weights_its_own_test_families_where_the_critic_runs():
     r = mitool.estimate(d, ["a", "b"], "y", "auto", seed=1, neural=QUICK,
                         inference=InferenceSpec(permutations=39))
     auto = r.result("auto").details
-    assert "smile" in auto["components"] and not auto["skipped"]
-    own = [n for n in ("gcmi-rot", "smile") if auto["components"][n]["competes"]]
-    assert own == ["gcmi-rot", "smile"]
+    assert "gbm" in auto["components"] and not auto["skipped"]
+    own = [n for n in ("gcmi-rot", "gbm") if auto["components"][n]["competes"]]
+    assert own == ["gcmi-rot", "gbm"]
     p_own = [auto["components"][n]["p_value"] for n in own]
     weights = [1 - OWN_TEST_WEIGHT * len(own)] + [OWN_TEST_WEIGHT] * len(own)
     assert "weighted Bonferroni (min p/w, weights 0.8, 0.1, 0.1)" in auto["permutation_scheme"]

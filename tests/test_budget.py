@@ -58,13 +58,27 @@ def test_the_plan_is_announced_with_the_budget(two_by_one):
             messages.append(fields["message"])
 
     with progress_to(progress):
-        r = mitool.estimate(two_by_one, ["a", "b"], "y",
+        r = mitool.estimate(two_by_one, ["a", "b"], "y", "auto,smile",
                             neural=NeuralConfig(steps=200, budget=30))
     assert r.result("auto").mi is not None
     plan = [m for m in messages if m.startswith("plan: ")]
     assert len(plan) == 1
-    assert "then smile" in plan[0] and "--budget 30 s" in plan[0]
+    assert "then smile, gbm (learned critics; smile:" in plan[0] and "--budget 30 s" in plan[0]
     assert plan[0].index("gcmi") < plan[0].index("then smile")  # the cheap ones first
+
+
+def test_the_boosted_critic_stops_at_the_budget_too(two_by_one):
+    """The default's learned critic (gbm) boosts in chunks under a budget and stops at its
+    share of it: still a held-out bound, and the report says so."""
+    r = mitool.estimate(two_by_one, ["a", "b"], "y", "gbm", neural=NeuralConfig(budget=0.2))
+    gbm = r.result("gbm")
+    assert gbm.details["out_of_time"] is True
+    assert max(gbm.details["boosting_iterations"]) < 300
+    assert any("stopped at the time budget" in w for w in r.warnings)
+    assert 0.0 <= gbm.mi < 0.6  # below the truth (0.55 nats)
+    free = mitool.estimate(two_by_one, ["a", "b"], "y", "gbm").result("gbm")
+    assert free.details["out_of_time"] is False
+    assert free.mi == pytest.approx(0.55, abs=0.08)
 
 
 def test_a_bad_budget_is_refused(two_by_one, runner, tmp_path):

@@ -206,7 +206,7 @@ def test_default_estimators_side_by_side(runner, gauss_csv):
     doc = json.loads(out)
     # one column against one where ksg competes: the learned critic is not run, and says why
     assert [r["estimator"] for r in doc["results"]] == ["auto", "gcmi", "ksg", "sklearn"]
-    assert any(n.startswith("smile left out: one column against one") for n in doc["notes"])
+    assert any(n.startswith("gbm left out: one column against one") for n in doc["notes"])
     assert doc["estimator"] == "auto" and doc["mi"] == doc["results"][0]["mi"]
     auto = doc["results"][0]
     parts = {r["estimator"]: r for r in doc["results"][1:]}
@@ -215,7 +215,7 @@ def test_default_estimators_side_by_side(runner, gauss_csv):
     assert auto["mi"] == max(parts[n]["mi"] for n in ("gcmi", "ksg"))
     assert auto["why"].startswith("largest of ")
     assert set(auto["components"]) == {"gcmi", "ksg"}
-    assert "-e smile runs it" in auto["skipped"]["smile"]
+    assert "-e gbm runs it" in auto["skipped"]["gbm"]
     assert abs(auto["mi"] - 0.5) < 0.05
     # asked for, it runs
     code, out, err = run(runner, "estimate", str(gauss_csv), "-x", "x", "-y", "y", "--steps",
@@ -257,7 +257,7 @@ def test_default_set_leaves_out_a_ksg_search_that_would_take_hours(monkeypatch):
     d = synthetic.gaussian(400, 8, 8, mi=1.0, seed=0)  # 400² · 16 = 2.6e6 comparisons
     r = mitool.estimate(d.to_frame(), "x*", "y*", neural=NeuralConfig(steps=100))
     assert [x.estimator for x in r.results] == [
-        "auto", "smile", "gcmi", "gcmi-rot", "sklearn", "gcmi-bound"]  # auto's part, after
+        "auto", "gbm", "gcmi", "gcmi-rot", "sklearn", "gcmi-bound"]  # auto's part, after
     note = next(n for n in r.to_dict()["notes"] if n.startswith("ksg left out"))
     assert "16 joint dimensions on 400 rows" in note and "--max-rows" in note
     assert mitool.estimate(d.to_frame(), "x*", "y*", "ksg").mi > 0.5
@@ -308,7 +308,7 @@ def test_the_default_keyword_follows_the_default_sets_rules():
     quick = NeuralConfig(steps=50)
     plain = mitool.estimate(d, "x", "y", "default", neural=quick)
     assert [r.estimator for r in plain.results] == ["auto", "gcmi", "ksg", "sklearn"]
-    assert any(n.startswith("smile left out") for n in plain.extra["notes"])
-    asked = mitool.estimate(d, "x", "y", "default,smile", neural=quick)
-    assert [r.estimator for r in asked.results] == ["auto", "smile", "gcmi", "ksg", "sklearn"]
-    assert not any(n.startswith("smile left out") for n in asked.extra.get("notes", []))
+    assert any(n.startswith("gbm left out") for n in plain.extra["notes"])
+    asked = mitool.estimate(d, "x", "y", "default,gbm", neural=quick)
+    assert [r.estimator for r in asked.results] == ["auto", "gbm", "gcmi", "ksg", "sklearn"]
+    assert not any(n.startswith("gbm left out") for n in asked.extra.get("notes", []))

@@ -61,7 +61,7 @@ def test_auto_takes_it_as_the_headline_on_the_spiral(spiral_3x3):
     r = run_estimator("auto", data, seed=0, neural=NeuralConfig(steps=300))
     assert r.details["chosen"] == "gcmi-rot"
     assert r.mi == pytest.approx(truth, abs=0.1)
-    assert set(r.details["components"]) == {"gcmi", "gcmi-rot", "ksg", "smile", "gcmi-bound"}
+    assert set(r.details["components"]) == {"gcmi", "gcmi-rot", "ksg", "gbm", "gcmi-bound"}
 
 
 @pytest.mark.parametrize("dim,mi", [(2, 0.5), (5, 1.0)])

@@ -134,11 +134,11 @@ def test_the_headline_p_value_tests_the_reported_maximum():
     r = mitool.estimate(d, "x", "y", "auto", seed=1, neural=NeuralConfig(steps=50),
                         inference=InferenceSpec(permutations=39))
     auto = r.result("auto").details
-    smile_p = r.result("smile").details["p_value"]
+    gbm_p = r.result("gbm").details["p_value"]
     assert auto["permutation_scheme"] == (
-        "the reported maximum's test: gcmi's permutation test on the same shuffles; smile's "
+        "the reported maximum's test: gcmi's permutation test on the same shuffles; gbm's "
         "own test; combined by weighted Bonferroni (min p/w, weights 0.9, 0.1)")
-    assert auto["p_value"] == pytest.approx(min(1.0, 1 / 40 / 0.9, smile_p / 0.1))
+    assert auto["p_value"] == pytest.approx(min(1.0, 1 / 40 / 0.9, gbm_p / 0.1))
     assert auto["p_value"] <= 0.05  # whatever the barely trained critic says
     assert auto["p_value_floor"] == pytest.approx(min(1 / 40 / 0.9, 3 / 40 / 0.1))
 
@@ -210,7 +210,7 @@ def test_the_learned_critic_is_skipped_only_where_it_cannot_add():
     """Issue 24: one column against one where ksg competes and no column has heavy tails;
     everywhere else the critic runs (a side with 2+ columns, few rows, repeats, tails)."""
     rng = np.random.default_rng(0)
-    worth = registry.get("smile").worth_running
+    worth = registry.get("gbm").worth_running
 
     def data(x, y):
         x, y = np.asarray(x, float).reshape(len(x), -1), np.asarray(y, float).reshape(len(y), -1)
@@ -219,7 +219,7 @@ def test_the_learned_critic_is_skipped_only_where_it_cannot_add():
                             np.zeros(x.shape[1], bool), np.zeros(y.shape[1], bool))
 
     g = rng.standard_normal((2000, 3))
-    assert "-e smile runs it" in worth(data(g[:, 0], g[:, 1]))
+    assert "-e gbm runs it" in worth(data(g[:, 0], g[:, 1]))
     assert worth(data(g[:, :2], g[:, 2])) is None  # a side with two columns
     assert worth(data(g[:500, 0], g[:500, 1])) is None  # ksg does not compete below 1,000
     cauchy = rng.standard_t(1, 2000)
@@ -228,10 +228,10 @@ def test_the_learned_critic_is_skipped_only_where_it_cannot_add():
     twice = data(np.r_[g[:1000, 0], g[:1000, 0]], np.r_[g[:1000, 1], g[:1000, 1]])
     assert worth(twice) is None  # repeated rows: ksg does not compete
     # the default set and auto read the same rule
-    assert "smile" in registry.auto_skipped(data(g[:, 0], g[:, 1]))
-    joins, note = registry.get("smile").default_rule(data(g[:, 0], g[:, 1]),
+    assert "gbm" in registry.auto_skipped(data(g[:, 0], g[:, 1]))
+    joins, note = registry.get("gbm").default_rule(data(g[:, 0], g[:, 1]),
                                                      registry.DefaultContext())
-    assert not joins and note.startswith("smile left out")
+    assert not joins and note.startswith("gbm left out")
 
 
 def test_few_rows_say_how_far_noise_moves_the_number():

@@ -151,7 +151,7 @@ def test_kinds_of_number():
 
 
 def test_the_default_set_and_autos_components_come_from_the_registry():
-    assert registry.default_names() == ("auto", "smile", "gcmi", "gcmi-rot", "ksg", "sklearn")
+    assert registry.default_names() == ("auto", "gbm", "gcmi", "gcmi-rot", "ksg", "sklearn")
     rng = np.random.default_rng(0)
 
     def cols(dx, dy, disc=False):
@@ -159,14 +159,14 @@ def test_the_default_set_and_autos_components_come_from_the_registry():
                             [f"x{i}" for i in range(dx)], [f"y{i}" for i in range(dy)],
                             np.full(dx, disc), np.full(dy, disc))
 
-    assert registry.auto_components(cols(1, 1)) == ["gcmi", "ksg", "smile"]
+    assert registry.auto_components(cols(1, 1)) == ["gcmi", "ksg", "gbm"]
     assert registry.auto_components(cols(3, 3)) == [
-        "gcmi", "gcmi-rot", "ksg", "smile", "gcmi-bound"]
+        "gcmi", "gcmi-rot", "ksg", "gbm", "gcmi-bound"]
     assert registry.auto_components(cols(5, 5)) == [
-        "gcmi", "gcmi-rot", "smile", "gcmi-bound"]  # ksg: > 8 joint dimensions
+        "gcmi", "gcmi-rot", "gbm", "gcmi-bound"]  # ksg: > 8 joint dimensions
     assert registry.auto_components(cols(1, 1, disc=True)) == ["ksg"]
     joined, notes = registry.default_set(cols(1, 1))
-    assert joined == ["auto", "smile", "gcmi", "ksg", "sklearn"]
+    assert joined == ["auto", "gbm", "gcmi", "ksg", "sklearn"]
     assert notes == {"gcmi-rot": None}  # left out silently: one column a side, nothing to rotate
 
 

@@ -58,13 +58,18 @@ GBM_PARAMS = dict(
     l2_regularization=1.0, early_stopping=True, validation_fraction=0.15,
     n_iter_no_change=20,
 )
-OPTIONS = dict(gauss=True, radius=True, products=True, blend=True, gmm=True)  # benchmarked
+OPTIONS = dict(gauss=True, radius=True, products=True, blend=True, gmm=True,
+               tcopula=True)  # benchmarked
 GMM_MODES = (1, 2, 4, 8)  # with gmm: mixtures tried on the joint rows, the best BIC kept
 GMM_MAX_DIMS = 16  # joint columns up to which the mixture is fitted (its cost grows as d^2)
 GMM_ROWS = 3000  # the mixture is fitted on at most this many training rows
 CALIBRATION = 0.2  # with blend: share of the fitting rows kept to weigh the critics
 ALPHAS = np.linspace(0.0, 2.0, 9)  # weights of the classifier's critic tried by the blend
 BETAS = np.linspace(0.0, 1.5, 7)  # and of the Gaussian-copula and the mixture critics
+TCOPULA_DOF = (1.0, 2.0, 3.0, 5.0, 8.0, 15.0, 30.0)  # with tcopula: the ν tried
+TCOPULA_MAX_DIMS = 32  # joint columns up to which the t copula is fitted
+TCOPULA_TAU_ROWS = 1500  # rows for its Kendall's taus (each pair O(n log n))
+BUDGET_CHUNK = 20  # under --budget: boosting rounds between looks at the clock
 
 
 def _inputs(data: PreparedData) -> tuple[np.ndarray, np.ndarray]:
@@ -82,6 +87,11 @@ class _Featurizer:
         self.options = options
         self.p, self.q = a.shape[1], b.shape[1]
         self.gauss = _critic(a, b) if options.get("gauss") and self.p and self.q else None
+        # where a Student-t copula fits the training rows better, its log ratio takes the
+        # Gaussian one's place (the same column, so the same blend): shared-scale dependence
+        self.t = (_TCopulaRatio.fit(a, b, seed) if self.gauss is not None
+                  and options.get("tcopula") and self.p + self.q <= TCOPULA_MAX_DIMS
+                  else None)
         self.products = bool(options.get("products")) and self.p * self.q <= PRODUCTS_MAX
         self.gmm = (_GmmRatio(a, b, seed) if options.get("gmm")
                     and self.p + self.q <= GMM_MAX_DIMS else None)
@@ -99,7 +109,10 @@ class _Featurizer:
         cols = [fa, fb]
         if self.options.get("radius"):
             cols.append(fa[:, -1:] - fb[:, -1:])
-        if self.gauss is not None:
+        if self.t is not None:
+            self.gauss_col = sum(c.shape[1] for c in cols)
+            cols.append(self.t(a, b)[:, None])
+        elif self.gauss is not None:
             mean_a, mean_b, qa, qb, pab, const = self.gauss
             ca, cb = a - mean_a, b - mean_b
             t = (const - 0.5 * np.einsum("ij,jk,ik->i", ca, qa, ca)
@@ -113,6 +126,89 @@ class _Featurizer:
         if self.products:
             cols.append((a[:, :, None] * b[:, None, :]).reshape(a.shape[0], -1))
         return np.hstack(cols).astype(np.float32)
+
+
+def _t_logpdf(q: np.ndarray, shape: np.ndarray, nu: float) -> np.ndarray:
+    """log density of a multivariate Student-t (location 0, ``shape`` matrix) at rows q."""
+    from scipy.special import gammaln
+
+    d = q.shape[1]
+    chol = np.linalg.cholesky(shape)
+    sol = np.linalg.solve(chol, q.T)  # (d, n)
+    return (gammaln((nu + d) / 2) - gammaln(nu / 2) - 0.5 * d * math.log(nu * math.pi)
+            - np.log(np.diag(chol)).sum() - 0.5 * (nu + d) * np.log1p((sol**2).sum(0) / nu))
+
+
+class _TCopulaRatio:
+    """log c(a,b) - log c(a) - log c(b) of a Student-t copula (the normal scores mapped to
+    t quantiles, a correlation matrix, degrees of freedom ν from ``TCOPULA_DOF`` by
+    likelihood on the training rows): the copula of a shared random scale, whose dependence
+    lives in the sides' radii, where the Gaussian copula sees none and boosted trees on
+    per-column scores learn it slowly (bmi's Student-t tasks). Fitted only where it beats
+    the Gaussian copula's likelihood by more than BIC's price of ν."""
+
+    def __init__(self, nu: float, shape: np.ndarray, p: int):
+        self.nu, self.shape, self.p = nu, shape, p
+
+    @classmethod
+    def fit(cls, a: np.ndarray, b: np.ndarray, seed: int) -> _TCopulaRatio | None:
+        from scipy.special import ndtr, stdtrit
+
+        z = np.hstack([a, b])
+        if z.shape[0] > GMM_ROWS:
+            z = z[np.random.default_rng([seed, 67]).choice(z.shape[0], GMM_ROWS, replace=False)]
+        n, d = z.shape
+        ridge = 1e-6 * np.eye(d)
+
+        from scipy.stats import norm, t
+
+        gauss = np.corrcoef(z, rowvar=False) + ridge
+        best = (-np.inf, None, None)
+        u = np.clip(ndtr(z), 1e-12, 1 - 1e-12)
+        shape = _kendall_shape(z[:TCOPULA_TAU_ROWS])
+        for nu in TCOPULA_DOF:
+            q = stdtrit(nu, u)
+            ll = float(np.sum(_t_logpdf(q, shape, nu)) - np.sum(t.logpdf(q, nu)))
+            if ll > best[0]:
+                best = (ll, nu, shape)
+        gauss_ll = float(np.sum(_normal_logpdf(z, gauss)) - np.sum(norm.logpdf(z)))
+        if best[1] is None or best[0] - gauss_ll <= 0.5 * math.log(n):
+            return None
+        return cls(best[1], best[2], a.shape[1])
+
+    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        from scipy.special import ndtr, stdtrit
+
+        p, nu, sh = self.p, self.nu, self.shape
+        qa = stdtrit(nu, np.clip(ndtr(a), 1e-12, 1 - 1e-12))
+        qb = stdtrit(nu, np.clip(ndtr(b), 1e-12, 1 - 1e-12))
+        return (_t_logpdf(np.hstack([qa, qb]), sh, nu) - _t_logpdf(qa, sh[:p, :p], nu)
+                - _t_logpdf(qb, sh[p:, p:], nu))
+
+
+def _kendall_shape(z: np.ndarray) -> np.ndarray:
+    """An elliptical copula's correlation matrix from Kendall's tau, sin(π τ / 2): exact for
+    every elliptical copula and, unlike the correlation of t quantiles with one or two
+    degrees of freedom, not ruled by a few huge values; made positive definite."""
+    from scipy.stats import kendalltau
+
+    d = z.shape[1]
+    shape = np.eye(d)
+    for i in range(d):
+        for j in range(i + 1, d):
+            tau = kendalltau(z[:, i], z[:, j])[0]
+            shape[i, j] = shape[j, i] = math.sin(math.pi * (0.0 if np.isnan(tau) else tau) / 2)
+    vals, vecs = np.linalg.eigh(shape)
+    shape = (vecs * np.maximum(vals, 1e-3)) @ vecs.T
+    scale = np.sqrt(np.diag(shape))
+    return shape / np.outer(scale, scale)
+
+
+def _normal_logpdf(z: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    chol = np.linalg.cholesky(cov)
+    sol = np.linalg.solve(chol, z.T)
+    return (-0.5 * (sol**2).sum(0) - np.log(np.diag(chol)).sum()
+            - 0.5 * z.shape[1] * math.log(2 * math.pi))
 
 
 class _GmmRatio:
@@ -242,26 +338,41 @@ def _training_pairs(fa, fb, feat, rng, negatives):
 
 
 def _fit(fa, fb, feat: _Featurizer, seed: int, params: dict, negatives: int,
-         val: tuple[np.ndarray, np.ndarray] | None = None):
+         val: tuple[np.ndarray, np.ndarray] | None = None, deadline: float | None = None):
+    """The fitted classifier, and whether the time budget stopped its boosting early."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     rng = np.random.default_rng([seed, 31])
     X, label = _training_pairs(fa, fb, feat, rng, negatives)
     model = HistGradientBoostingClassifier(random_state=int(seed % (2**31)), **params)
-    if val is None:
-        model.fit(X, label)
-    else:  # early stopping on pairs of the calibration rows (no row shared with training)
+    fit_args = {}
+    if val is not None:  # early stopping on pairs of the calibration rows (none trained on)
         xv, lv = _training_pairs(val[0], val[1], feat, rng, negatives)
         model.set_params(early_stopping=True)
-        model.fit(X, label, X_val=xv, y_val=lv)
-    return model
+        fit_args = dict(X_val=xv, y_val=lv)
+    if deadline is None:
+        model.fit(X, label, **fit_args)
+        return model, False
+    # under a time budget: boost in chunks (warm start), stopping at the fold's deadline;
+    # any number of rounds gives a critic, and the DV readout stays a bound
+    cap = int(params["max_iter"])
+    model.set_params(warm_start=True, max_iter=min(cap, BUDGET_CHUNK))
+    while True:
+        model.fit(X, label, **fit_args)
+        if model.n_iter_ < model.max_iter or model.max_iter >= cap:
+            return model, False  # stopped early by its validation loss, or at the cap
+        if time.perf_counter() >= deadline:
+            return model, True
+        model.set_params(max_iter=min(cap, model.max_iter + BUDGET_CHUNK))
 
 
 def estimate(data: PreparedData, seed: int = 0, permutations: int = 0,
              params: dict | None = None, options: dict | None = None,
              negatives: int = NEGATIVES, folds: int = FOLDS,
-             read_shifts: int = READ_SHIFTS) -> EstimatorResult:
-    """The cross-fitted held-out DV bound (nats) of the boosted classifier's critic."""
+             read_shifts: int = READ_SHIFTS, deadline: float | None = None) -> EstimatorResult:
+    """The cross-fitted held-out DV bound (nats) of the boosted classifier's critic; with
+    ``deadline`` (a ``time.perf_counter()`` value, from ``--budget``) each fold's boosting
+    stops at its share of the time left."""
     from threadpoolctl import threadpool_limits
 
     # one thread (OpenMP and BLAS): the trees are small, and on a busy machine more threads
@@ -269,10 +380,22 @@ def estimate(data: PreparedData, seed: int = 0, permutations: int = 0,
     # loaded 2-core box)
     with threadpool_limits(limits=THREADS):
         return _estimate(data, seed, permutations, params, options, negatives, folds,
-                         read_shifts)
+                         read_shifts, deadline)
 
 
-def _estimate(data, seed, permutations, params, options, negatives, folds, read_shifts):
+def _fold_deadline(deadline: float | None, folds_left: int) -> float | None:
+    """This fold's share of the time left, less what reading the critic out takes."""
+    if deadline is None:
+        return None
+    now = time.perf_counter()
+    return now + max(0.0, deadline - now) * (1 - READOUT_RESERVE) / folds_left
+
+
+READOUT_RESERVE = 0.2  # share of a budget kept for the features, the blend and the readout
+
+
+def _estimate(data, seed, permutations, params, options, negatives, folds, read_shifts,
+              deadline=None):
     t0 = time.perf_counter()
     params = {**GBM_PARAMS, **(params or {})}
     options = {**OPTIONS, **(options or {})}
@@ -290,7 +413,7 @@ def _estimate(data, seed, permutations, params, options, negatives, folds, read_
     log_prior = -math.log(negatives)
     order = np.random.default_rng([seed, 4051]).permutation(n)
     parts = np.array_split(order, folds)
-    reads, ses, sizes, iters, blends = [], [], [], [], []
+    reads, ses, sizes, iters, blends, out_of_time = [], [], [], [], [], []
     perm_obs, perm_null = [], []
     for f, held in enumerate(parts):
         fit = np.concatenate([parts[g] for g in range(folds) if g != f])
@@ -301,7 +424,9 @@ def _estimate(data, seed, permutations, params, options, negatives, folds, read_
         feat = _Featurizer(a[fit], b[fit], options, seed + 1009 * f)
         fa, fb = feat.side(a), feat.side(b)
         val = None if cal is None else (fa[cal], fb[cal])
-        model = _fit(fa[fit], fb[fit], feat, seed + 1009 * f, params, negatives, val)
+        model, late = _fit(fa[fit], fb[fit], feat, seed + 1009 * f, params, negatives, val,
+                           _fold_deadline(deadline, folds - f))
+        out_of_time.append(late)
         iters.append(int(model.n_iter_))
         critic = _Critic(model, feat, log_prior)
         if cal is not None:
@@ -335,6 +460,7 @@ def _estimate(data, seed, permutations, params, options, negatives, folds, read_
         "readout_shifts": int(read_shifts),
         "boosting_iterations": iters,
         "features": [k for k, v in options.items() if v],
+        "out_of_time": any(out_of_time),
     }
     if blends:
         details["blend"] = blends
@@ -350,6 +476,12 @@ def _estimate(data, seed, permutations, params, options, negatives, folds, read_
     notes = [f"a boosted classifier's log-odds read as a DV lower bound on held-out rows "
              f"({folds} folds, each read by the classifier fitted on the others)"]
     warnings = []
+    if any(out_of_time):
+        warnings.append(
+            f"stopped at the time budget (--budget) after {min(iters)}-{max(iters)} boosting "
+            f"rounds of up to {params['max_iter']} in {sum(out_of_time)} of {folds} folds: "
+            "still a held-out lower bound, possibly a looser one; a larger budget may read "
+            "higher")
     ceiling = math.log(min(sizes))
     if mi_raw > ceiling - 1.0:
         warnings.append(f"estimate {mi_raw:.3f} nats is within 1 nat of the DV readout's "
@@ -361,4 +493,5 @@ def _estimate(data, seed, permutations, params, options, negatives, folds, read_
 
 def run(name: str, data: PreparedData, opts: RunOptions) -> EstimatorResult:
     """The registry's runner."""
-    return estimate(data, seed=opts.seed, permutations=opts.permutations)
+    return estimate(data, seed=opts.seed, permutations=opts.permutations,
+                    deadline=opts.deadline)

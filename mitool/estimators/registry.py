@@ -552,6 +552,16 @@ def supporting_z() -> tuple[str, ...]:
     return names(conditional=True)
 
 
+# the families whose estimators learn a critic from the rows: their cost is training, they
+# share a --budget, and the cheap evidence may skip them (``worth_running``)
+LEARNED_FAMILIES = ("neural", "fitted classifier")
+
+
+def learned() -> tuple[str, ...]:
+    """The registered estimators that learn a critic (``LEARNED_FAMILIES``)."""
+    return tuple(n for n, e in _REGISTRY.items() if e.family in LEARNED_FAMILIES)
+
+
 def family(name: str) -> tuple[str, ...]:
     """The registered names of one family (e.g. "neural"), in registration order."""
     return tuple(n for n, e in _REGISTRY.items() if e.family == name)

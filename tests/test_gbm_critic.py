@@ -87,7 +87,39 @@ def test_registered_as_a_held_out_bound_tested_by_its_critic():
     e = registry.get("gbm")
     assert e.kind == registry.LOWER_BOUND and e.test == registry.TEST_CRITIC
     assert e.interval == registry.CI_LOWER_ONLY
-    assert e.auto_rank is None and e.default_rank is None  # only when asked
+    # the default's learned critic (issue 24), in auto's maximum as a bound may be
+    assert e.auto_rank is not None and e.default_rank == 1 and e.worth_running is not None
+
+
+def _student_mi(nu: float, dx: int, dy: int) -> float:
+    """I(X;Y) of a multivariate Student-t with identity dispersion: all of it in the shared
+    scale (G(a) = ln Γ(a/2) - a/2 ψ(a/2); as bmi's Student-t tasks)."""
+    from scipy.special import digamma, gammaln
+
+    def g(a):
+        return gammaln(a / 2) - a / 2 * digamma(a / 2)
+
+    return float(g(nu) + g(nu + dx + dy) - g(nu + dx) - g(nu + dy))
+
+
+def test_the_t_copula_critic_reads_a_shared_scale():
+    """Dependence only through a shared chi-square scale: the Gaussian copula sees nothing,
+    trees on per-column scores learn it slowly; the Student-t copula critic (its ν chosen by
+    likelihood on training rows) brings the bound to the truth, and off a t copula (a
+    Gaussian) it is not fitted at all."""
+    from mitool.estimators.gbm_critic import _TCopulaRatio
+
+    rng = np.random.default_rng(0)
+    g = rng.standard_normal((4000, 4))
+    w = np.sqrt(rng.chisquare(2, 4000) / 2)[:, None]
+    t = g / w  # 2x2 Student-t, 2 degrees of freedom
+    truth = _student_mi(2, 2, 2)
+    assert truth == pytest.approx(0.1931, abs=1e-4)
+    r = estimate(_prep(t[:, :2], t[:, 2:]), seed=0)
+    assert r.mi == pytest.approx(truth, abs=0.04)
+    without = estimate(_prep(t[:, :2], t[:, 2:]), seed=0, options={"tcopula": False})
+    assert without.mi < r.mi - 0.02
+    assert _TCopulaRatio.fit(g[:, :2], g[:, 2:], 0) is None  # Gaussian: the Gaussian copula
 
 
 def test_through_estimate_with_a_p_value_and_a_one_sided_interval():

@@ -60,8 +60,9 @@ GBM_PARAMS = dict(
 )
 OPTIONS = dict(gauss=True, radius=True, products=True, blend=True, gmm=True,
                tcopula=True)  # benchmarked
-GMM_MODES = (1, 2, 4, 8)  # with gmm: mixtures tried on the joint rows, the best BIC kept
-GMM_MAX_DIMS = 16  # joint columns up to which the mixture is fitted (its cost grows as d^2)
+GMM_MODES = (1, 2, 3, 4, 6, 8)  # with gmm: mixtures tried on the joint rows, best BIC kept
+GMM_COVARIANCES = ("full", "diag")  # each mode's covariance: diagonal ones fit wide sides
+GMM_MAX_DIMS = 32  # joint columns up to which the mixture is fitted (its cost grows as d^2)
 GMM_ROWS = 3000  # the mixture is fitted on at most this many training rows
 CALIBRATION = 0.2  # with blend: share of the fitting rows kept to weigh the critics
 ALPHAS = np.linspace(0.0, 2.0, 9)  # weights of the classifier's critic tried by the blend
@@ -224,16 +225,19 @@ class _GmmRatio:
         best = None
         modes = [k for k in GMM_MODES if z.shape[0] >= 5 * k * (z.shape[1] + 1)] or [1]
         for k in modes:
-            g = GaussianMixture(k, covariance_type="full", reg_covar=1e-3, max_iter=100,
-                                random_state=int(seed % (2**31))).fit(z)
-            bic = g.bic(z)
-            if best is None or bic < best[0]:
-                best = (bic, g)
+            for kind in GMM_COVARIANCES:
+                g = GaussianMixture(k, covariance_type=kind, reg_covar=1e-3, max_iter=100,
+                                    random_state=int(seed % (2**31))).fit(z)
+                bic = g.bic(z)
+                if best is None or bic < best[0]:
+                    best = (bic, g)
         g = best[1]
         self.k = g.n_components
         self.p = a.shape[1]
         self.logw = np.log(g.weights_)
-        self.means, self.covs = g.means_, g.covariances_
+        covs = g.covariances_
+        self.means = g.means_
+        self.covs = covs if covs.ndim == 3 else np.stack([np.diag(c) for c in covs])
 
     @staticmethod
     def _logpdf(v, means, covs, logw):

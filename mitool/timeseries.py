@@ -557,8 +557,7 @@ def transfer_entropy(
                                           table=lagged_table, knn=knn)))
             observed = _raw(r)
             summary = null_summary(observed, [np.nan if v is None else v for v in null])
-            test = {**summary, "statistic": stat, "observed_raw": observed,
-                    "p_value_floor": 1.0 / (permutations + 1)}
+            test = {**summary, "statistic": stat, "observed_raw": observed}
         directions.append(Direction(list(src), list(tgt), r, test))
     warnings = list(series.warnings)
     for d in directions:

@@ -93,9 +93,13 @@ def time_values(values: Any, name: str) -> tuple[np.ndarray, bool]:
 def _step_text(step: float, is_datetime: bool) -> str:
     if not is_datetime:
         return f"{step:g}"
-    import pandas as pd
-
-    return str(pd.Timedelta(int(step), unit="ns"))
+    seconds = step / 1e9
+    for size, unit in ((86400 * 7, "week"), (86400, "day"), (3600, "hour"), (60, "minute"),
+                       (1, "second")):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds:g} seconds"
 
 
 def time_grid(values: Any, name: str) -> TimeGrid:

@@ -49,6 +49,11 @@ def progress_to(callback: ProgressCallback | None) -> Iterator[None]:
         _PROGRESS.reset(token)
 
 
+def current_progress() -> ProgressCallback | None:
+    """The callback ``progress_to`` set, if any: other use cases report to the same bar."""
+    return _PROGRESS.get()
+
+
 @dataclass
 class InputInfo:
     path: str

@@ -34,10 +34,10 @@ from mitool.data.lagged import (
     row_grid,
     time_grid,
 )
-from mitool.data.loading import TableOptions, load_frame
+from mitool.data.loading import TableOptions, flatten_columns, load_frame
 from mitool.data.tables import CsvOptions
 from mitool.errors import InputError, UsageError, names_parameters
-from mitool.estimation import EstimateResult, estimate
+from mitool.estimation import EstimateResult, current_progress, estimate
 from mitool.estimators.config import KnnConfig, NeuralConfig
 from mitool.gate import DEFAULT_PERMUTATIONS, GateSpec, evaluate_gate
 from mitool.inference import InferenceSpec, null_summary
@@ -81,6 +81,7 @@ def load_series(data: Any, x: Any, y: Any, z: Any = None, *, time: str | None = 
     across a gap is not L steps: the message says how many steps are missing and the fix).
     """
     table = table or TableOptions()
+    data, table, x, y, z = flatten_columns(data, table, x, y, z)
     if gaps not in GAP_CHOICES:
         raise UsageError(f"{{param}} must be 'refuse' or 'drop', not '{gaps}'", parameter="gaps")
     if time is not None and not isinstance(time, str):
@@ -550,7 +551,11 @@ def transfer_entropy(
             rng = np.random.default_rng([seed, index, 2024])
             shifts = rng.integers(shift_min, n - shift_min + 1, size=permutations)
             null = []
-            for s in shifts:
+            progress = current_progress()
+            for i, s in enumerate(shifts):
+                if progress is not None:
+                    progress(index * permutations + i, 2 * permutations,
+                             {"stage": "surrogates"})
                 f_s, _ = lagged_frame(series.frame, series.grid, cols,
                                       shift={c: int(s) for c in src})
                 null.append(_raw(estimate(f_s, **args, estimators=stat, seed=seed, unit=unit,

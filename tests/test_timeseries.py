@@ -315,3 +315,13 @@ def test_cli_gaps_drop_runs(runner, series_csv):
     doc = json.loads(out.stdout)
     assert doc["series"]["n_gaps"] == 2 and doc["directions"][0]["n_used"] == 600 - 1 - 4
     assert "--gaps drop" in out.stderr
+
+
+def test_lagged_mi_given_z_is_conditional():
+    d = synthetic.var1(1500, seed=6)
+    frame = d.frame.assign(w=d.frame["x"].shift(1).fillna(0.0))  # w(t) = x(t-1): explains it
+    r = mitool.lagged_mi(frame, "x", "y", 1, z="w", time="t")
+    doc = r.to_dict()
+    assert doc["quantity"] == "I(X(t-1);Y(t)|Z(t))" and doc["conditional"] is True
+    assert doc["z"] == ["w"] and r.mi < 0.02  # x(t-1) adds nothing beyond w(t) = x(t-1)
+    assert mitool.lagged_mi(frame, "x", "y", 1, time="t", estimators="gcmi").mi > 0.08

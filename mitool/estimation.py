@@ -32,7 +32,7 @@ from mitool.gate import DEFAULT_BOOTSTRAP, DEFAULT_PERMUTATIONS, GateSpec, evalu
 from mitool.inference import InferenceSpec, attach_inference
 from mitool.units import check_unit, convert_result, to_unit
 
-SCHEMA_VERSION = 5  # 5: z and conditional (I(X;Y|Z), --z); 4: auto from bounds only, kind, cap
+SCHEMA_VERSION = 6  # 6: lag, series, the --lags report (mitool.timeseries); 5: z and conditional (I(X;Y|Z), --z); 4: auto from bounds only, kind, cap
 
 # where ``estimate`` reports long work ((done, total, fields) calls): set by ``progress_to``
 _PROGRESS: ContextVar[ProgressCallback | None] = ContextVar("mitool_progress", default=None)
@@ -47,6 +47,11 @@ def progress_to(callback: ProgressCallback | None) -> Iterator[None]:
         yield
     finally:
         _PROGRESS.reset(token)
+
+
+def current_progress() -> ProgressCallback | None:
+    """The callback ``progress_to`` set, if any: other use cases report to the same bar."""
+    return _PROGRESS.get()
 
 
 @dataclass

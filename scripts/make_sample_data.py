@@ -35,6 +35,17 @@ def main() -> None:
     frame["target"] = frame["target"].map(dict(enumerate(wine.target_names)))
     frame.to_csv(OUT / "wine.csv", index=False)
     print(f"wine.csv: {len(frame)} rows, columns {list(frame.columns)}")
+    time_series()
+
+
+def time_series() -> None:
+    """var_series.csv: a VAR(1) where x drives y (TE(x→y) > 0, TE(y→x) = 0), one row a day."""
+    d = synthetic.var1(2000, seed=7)
+    frame = d.frame.copy()
+    frame["t"] = pd.date_range("2020-01-01", periods=len(frame), freq="D").strftime("%Y-%m-%d")
+    frame.to_csv(OUT / "var_series.csv", index=False, float_format="%.7g")
+    print(f"var_series.csv: {d.name}, TE(x→y) = {d.te('xy'):.4f}, TE(y→x) = {d.te('yx'):.4f}, "
+          f"I(x(t-1);y(t)) = {d.lagged_mi(1):.4f} nats")
 
 
 if __name__ == "__main__":

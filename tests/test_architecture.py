@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mitool"
 
 CORE = ("errors", "device", "seed", "atomic", "jsonout", "pvalues", "units", "durations",
         "normalize")
-USE_CASES = ("estimation", "screening", "inference", "gate")
+USE_CASES = ("estimation", "screening", "inference", "gate", "timeseries")
 
 # wing -> the mitool wings it may import (itself always allowed)
 ALLOWED: dict[str, set[str]] = {

@@ -21,7 +21,7 @@ def test_json_report(runner, gauss_csv):
                          "-e", "ksg,sklearn", "--format", "json")
     assert code == 0, err
     doc = json.loads(out)  # exactly one document, nothing else on stdout
-    assert doc["schema_version"] == 5 and doc["command"] == "estimate"
+    assert doc["schema_version"] == 6 and doc["command"] == "estimate"
     assert doc["estimator"] == "ksg" and doc["mi"] == pytest.approx(0.5, abs=0.05)
     assert doc["input"] == {"path": str(gauss_csv), "format": "csv", "n_rows": 2000,
                             "n_used": 2000, "n_dropped": 0, "n_sampled": None,

@@ -215,7 +215,7 @@ def test_cli_json_with_z(runner, collider_csv):
                               "z", "-f", "json", "-q"])
     assert out.exit_code == 0, out.stderr
     doc = json.loads(out.stdout)
-    assert doc["z"] == ["z"] and doc["conditional"] is True and doc["schema_version"] == 5
+    assert doc["z"] == ["z"] and doc["conditional"] is True and doc["schema_version"] == 6
     assert doc["estimator"] == "auto-cmi" and doc["mi"] == pytest.approx(0.144, abs=0.04)
     assert [c["side"] for c in doc["columns"]] == ["x", "y", "z"]
     assert doc["results"][0]["kind"] == "estimate"

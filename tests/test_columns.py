@@ -122,7 +122,7 @@ def test_bits_and_json_never_nan(frame):
     assert r.result("ksg").mi == pytest.approx(nats.result("ksg").mi / np.log(2))
     assert r.result("ksg").details["mi_raw"] == pytest.approx(
         nats.result("ksg").details["mi_raw"] / np.log(2))
-    assert doc["unit"] == "bits" and doc["schema_version"] == 5
+    assert doc["unit"] == "bits" and doc["schema_version"] == 6
 
 
 def test_numbers_read_without_pandas_give_the_same_report(tmp_path):

@@ -106,7 +106,7 @@ def test_every_estimator_has_a_schema_section(name):
     assert re.search(rf"^- (neural \()?[^:\n]*`{re.escape(name)}`", section, re.M), name
 
 
-@pytest.mark.parametrize("command", ["estimate", "pairs", "cluster", "sample"])
+@pytest.mark.parametrize("command", ["estimate", "pairs", "cluster", "sample", "te"])
 def test_every_command_has_help_with_an_example(runner, command):
     out = runner.invoke(app, [command, "--help"])
     assert out.exit_code == 0

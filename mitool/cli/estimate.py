@@ -18,6 +18,7 @@ from mitool.cli.options import (
     EncodingOption,
     Format,
     FormatOption,
+    GapsOption,
     InputFormatOption,
     MaxRowsOption,
     NormalizeOption,
@@ -26,6 +27,7 @@ from mitool.cli.options import (
     SeedOption,
     SepOption,
     ThousandsOption,
+    TimeOption,
     Unit,
     UnitOption,
     read_source,
@@ -94,6 +96,10 @@ def estimate_command(
     fail_above: float | None = typer.Option(None, "--fail-above", help="CI gate: exit 3 if the headline MI (report unit) is above X."),
     gate_on: GateOn = typer.Option(GateOn.estimate, "--gate-on", help="Gate on the estimate, or on the 95% interval (ci: must be confidently inside the bounds)."),
     fail_if_independent: float | None = typer.Option(None, "--fail-if-independent", help="CI gate: exit 3 if the permutation p-value is above ALPHA (runs 200 permutations unless --permutations is given)."),
+    lag: int | None = typer.Option(None, "--lag", help="Time series: the lagged MI I(X(t-L);Y(t)), X read L steps before Y (rows in file order, or by --time); with --z, I(X(t-L);Y(t)|Z(t))."),
+    lags: str | None = typer.Option(None, "--lags", help="Time series: lagged MI at each lag of FIRST:LAST (both included), FIRST:LAST:EVERY or a list 1,2,5; one row per lag and the best lag."),
+    time_col: TimeOption = None,
+    gaps: GapsOption = None,
 ) -> None:
     """Estimate the mutual information I(X;Y) between two sets of columns, or I(X;Y|Z) with --z.
 
@@ -101,6 +107,8 @@ def estimate_command(
     (the full report is still printed), 130 interrupted.
 
     Example: mitool estimate sample_data/wine.csv --x alcohol --y target --unit bits
+
+    Time series: mitool estimate sample_data/var_series.csv --x x --y y --time t --lags 0:5
     """
     with guarded():
         import dataclasses
@@ -137,6 +145,18 @@ def estimate_command(
             NeuralConfig(), **{k_: v for k_, v in overrides.items() if v is not None}
         )
         source = read_source(data)
+        if lag is not None or lags is not None:
+            _lagged(source, x, y, z, estimator, seed, unit, fmt, output, plot, normalize,
+                    quiet, lag, lags, time_col, gaps,
+                    table_options(discrete, continuous, max_rows, input_format, sep,
+                                  decimal, thousands, encoding, datetime_parts),
+                    KnnConfig(k, transform, neighbours), cfg,
+                    InferenceSpec(permutations, bootstrap, k_perm),
+                    GateSpec(fail_below, fail_above, gate_on.value, fail_if_independent))
+            return
+        if time_col is not None or gaps is not None:
+            raise UsageError("--time and --gaps order a time series for --lag or --lags (or "
+                             "mitool te); add one of those, or drop them")
         with cli_output.progress_reporter("training", quiet) as cb, progress_to(cb):
             result = estimate(
                 source, x=x, y=y, z=z or None, estimators=estimator, seed=seed,
@@ -148,13 +168,103 @@ def estimate_command(
                 gate=GateSpec(fail_below, fail_above, gate_on.value, fail_if_independent),
             )
         _finish(result, fmt, output, plot, normalize)
-        gate = result.gate
-        if gate is not None:
-            for check in gate["checks"]:
-                mark = "passed" if check["passed"] else "FAILED"
-                sys.stderr.write(f"gate {mark}: {check['message']}\n")
-            if not gate["passed"]:
-                raise typer.Exit(gate["exit_code"])
+        _report_gate(result.gate)
+
+
+def _report_gate(gate) -> None:
+    """The gate's checks on stderr; a tripped gate exits with its code (the report is out)."""
+    if gate is None:
+        return
+    for check in gate["checks"]:
+        mark = "passed" if check["passed"] else "FAILED"
+        sys.stderr.write(f"gate {mark}: {check['message']}\n")
+    if not gate["passed"]:
+        raise typer.Exit(gate["exit_code"])
+
+
+def _lagged(source, x, y, z, estimator, seed, unit, fmt, output, plot, normalize, quiet,
+            lag, lags, time_col, gaps, table, knn, cfg, spec, gate) -> None:
+    """``--lag`` (the estimate report of one lag) or ``--lags`` (one row per lag)."""
+    from mitool.errors import UsageError
+    from mitool.estimation import progress_to
+    from mitool.timeseries import lag_scan, lagged_mi
+
+    gaps_value = "refuse" if gaps is None else gaps.value
+    if lag is not None and lags is not None:
+        raise UsageError("--lag and --lags both given: one lag, or a range of them")
+    if lag is not None:
+        with cli_output.progress_reporter("training", quiet) as cb, progress_to(cb):
+            result = lagged_mi(source, x, y, lag, estimator, z=z or None, time=time_col,
+                               gaps=gaps_value, seed=seed, unit=unit.value, table=table,
+                               knn=knn, neural=cfg, inference=spec, gate=gate)
+        _finish(result, fmt, output, plot, normalize)
+        _report_gate(result.gate)
+        return
+    if gate.active:
+        raise UsageError("a CI gate reads one estimate: gate one lag with --lag L, not --lags")
+    for flag, used in (("--plot", plot is not None), ("--normalize", normalize)):
+        if used:
+            raise UsageError(f"{flag} reads one estimate: use it with --lag L, not --lags")
+    with cli_output.progress_reporter("training", quiet) as cb, progress_to(cb):
+        scan = lag_scan(source, x, y, lags, estimator, z=z or None, time=time_col,
+                        gaps=gaps_value, seed=seed, unit=unit.value, table=table, knn=knn,
+                        neural=cfg, inference=spec)
+    doc = scan.to_dict()
+    emitted = cli_output.emit_report(
+        fmt, doc, table=lambda: render_lag_scan(scan, doc),
+        csv=lambda: cli_output.csv_text(LAG_CSV_FIELDS, [
+            {**row, "unit": doc["unit"], "best": doc["best_lag"] is not None
+             and row["lag"] == doc["best_lag"]["lag"]} for row in doc["lags"]]),
+        warnings=scan.warnings)
+    cli_output.write_after_report({"--output": cli_output.report_writer(output, emitted)},
+                                  emitted)
+
+
+# --lags --format csv: one row per lag (docs/json-schema.md)
+LAG_CSV_FIELDS = ["lag", "best", "mi", "unit", "estimator", "kind", "n_used", "ci_low",
+                  "ci_high", "p_value"]
+
+
+def render_lag_scan(scan, doc: dict) -> None:
+    """The Rich table of ``--lags``: one row per lag, then the best lag."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    s = doc["series"]
+    cond = f" | {', '.join(doc['z'])}(t)" if doc.get("z") else ""
+    title = f"I({', '.join(doc['x'])}(t-L) ; {', '.join(doc['y'])}(t){cond})"
+    order = f"ordered by {s['time']} (step {s['step']})" if s["time"] else "rows in file order"
+    table = Table(title=escape(title),
+                  caption=escape(f"{doc['input']['path']}: {doc['input']['n_rows']:,} rows, "
+                                 f"{order}"))
+    has_p = any(r["p_value"] is not None for r in doc["lags"])
+    has_ci = any(r["ci_low"] is not None for r in doc["lags"])
+    for name, justify in (("lag", "right"), ("MI", "right"), ("unit", "left"),
+                          ("estimator", "left"), ("rows", "right")):
+        table.add_column(name, justify=justify, no_wrap=True)
+    if has_ci:
+        table.add_column("95% CI", justify="right", no_wrap=True)
+    if has_p:
+        table.add_column("p-value", justify="right", no_wrap=True)
+    best = doc["best_lag"]
+    for r in doc["lags"]:
+        mark = " *" if best is not None and r["lag"] == best["lag"] else ""
+        row = [f"{r['lag']}{mark}", _fmt_mi(r["mi"]), doc["unit"], r["estimator"] or "—",
+               f"{r['n_used']:,}"]
+        if has_ci:
+            row.append("—" if r["ci_low"] is None
+                       else f"[{_fmt_mi(r['ci_low'], 3)}, {_fmt_mi(r['ci_high'], 3)}]")
+        if has_p:
+            row.append("—" if r["p_value"] is None else f"{r['p_value']:.3g}")
+        table.add_row(*[escape(c) for c in row])
+    console = cli_output.stdout_console()
+    console.print(table)
+    if best is not None:
+        p = best["p_value_adjusted"]
+        console.print(f"best lag (*): {best['lag']}, MI {_fmt_mi(best['mi'])} {doc['unit']}"
+                      + ("" if p is None else f", p {p:.3g} after Bonferroni over "
+                         f"{len(doc['lags'])} lags")
+                      + "; the largest of several estimates reads high", highlight=False)
 
 
 def _finish(result, fmt: Format, output: Path | None, plot: Path | None,

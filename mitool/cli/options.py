@@ -74,6 +74,23 @@ SeedOption = Annotated[int, typer.Option(
     "answer.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
 
+# --- time series (estimate --lag/--lags, te) ------------------------------------------------
+class Gaps(str, Enum):
+    """What a time column with missing steps does to lagged pairs."""
+
+    refuse = "refuse"
+    drop = "drop"
+
+
+TimeOption = Annotated[str | None, typer.Option(
+    "--time", help="Time series: the column that orders the rows (numbers or dates/datetimes; "
+    "its modal spacing is the step); it may not also be in --x/--y/--z. Without it the rows "
+    "are the steps, in file order.")]
+GapsOption = Annotated[Gaps | None, typer.Option(
+    "--gaps", case_sensitive=False, help="Time series with --time: a time column with missing "
+    "steps is refused (refuse, the default) or only rows exactly the asked steps apart are "
+    "paired (drop).")]
+
 # --- writing the report -----------------------------------------------------------------------
 FormatOption = Annotated[Format, typer.Option(
     "--format", "-f", case_sensitive=False,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import optimize, special
@@ -406,3 +407,89 @@ def stratified(n: int, rhos: tuple[float, ...] = (0.0, 0.5, 0.8), probs: tuple[f
 
     return ConditionalData("stratified", pd.DataFrame(cols), truth, ["x"], ["y"],
                            ["g", "w"] if continuous_z else ["g"])
+
+
+# ------------------------------------------------------------------------------ time series
+
+@dataclass
+class VarData:
+    """A bivariate linear-Gaussian VAR(1), z(t) = A z(t-1) + e(t), e ~ N(0, Σ), z = (x, y),
+    stationary from its first row, with the truths its covariance gives exactly
+    (``var_truths``): transfer entropy both ways and lagged MI."""
+
+    frame: Any  # pandas DataFrame: t, x, y
+    a: np.ndarray  # (2, 2)
+    noise: np.ndarray  # (2, 2) Σ
+    name: str
+
+    def te(self, direction: str = "xy", k: int = 1, l_: int = 1) -> float:
+        """TE(X→Y) ("xy") or TE(Y→X) ("yx") in nats with history lengths k (source), l."""
+        return var_te(self.a, self.noise, direction, k, l_)
+
+    def lagged_mi(self, lag: int) -> float:
+        """I(X(t-lag); Y(t)) in nats."""
+        g = var_autocov(self.a, self.noise, max(abs(lag), 0))
+        c = g[lag] if lag >= 0 else g[-lag].T  # Cov(z(t), z(t-lag))
+        vx, vy = g[0][0, 0], g[0][1, 1]
+        rho = c[1, 0] / np.sqrt(vx * vy)  # Cov(y(t), x(t-lag))
+        return float(-0.5 * np.log(1 - rho ** 2))
+
+
+def var_autocov(a: np.ndarray, noise: np.ndarray, max_lag: int) -> list[np.ndarray]:
+    """Γ(h) = Cov(z(t), z(t-h)) for h = 0..max_lag: Γ(0) solves Γ = A Γ Aᵀ + Σ (the discrete
+    Lyapunov equation), Γ(h) = A Γ(h-1)."""
+    from scipy.linalg import solve_discrete_lyapunov
+
+    g = [solve_discrete_lyapunov(a, noise)]
+    for _ in range(max_lag):
+        g.append(a @ g[-1])
+    return g
+
+
+def var_te(a: np.ndarray, noise: np.ndarray, direction: str, k: int, l_: int) -> float:
+    """Gaussian TE = ½ ln(var(T(t) | T past) / var(T(t) | T past, S past)), the conditional
+    variances from the joint covariance of (T(t), S(t-1..t-k), T(t-1..t-l))."""
+    src, tgt = (0, 1) if direction == "xy" else (1, 0)
+    depth = max(k, l_)
+    g = var_autocov(a, noise, depth)
+
+    def cov(i: int, h_i: int, j: int, h_j: int) -> float:  # Cov(z_i(t-h_i), z_j(t-h_j))
+        h = h_j - h_i
+        m = g[h] if h >= 0 else g[-h].T  # Cov(z(t), z(t-h)) for h >= 0
+        return float(m[i, j])
+
+    target = [(tgt, 0)]
+    source = [(src, h) for h in range(1, k + 1)]
+    past = [(tgt, h) for h in range(1, l_ + 1)]
+
+    def cond_var(given: list[tuple[int, int]]) -> float:
+        c_tt = cov(tgt, 0, tgt, 0)
+        if not given:
+            return c_tt
+        c_tg = np.array([cov(tgt, 0, i, h) for i, h in given])
+        c_gg = np.array([[cov(i, hi, j, hj) for j, hj in given] for i, hi in given])
+        return float(c_tt - c_tg @ np.linalg.solve(c_gg, c_tg))
+
+    return 0.5 * float(np.log(cond_var(target[1:] + past) / cond_var(past + source)))
+
+
+def var1(n: int, a: Any = ((0.5, 0.0), (0.4, 0.5)), noise: Any = ((1.0, 0.0), (0.0, 1.0)),
+         seed: int = 0) -> VarData:
+    """n steps of a stationary VAR(1) (the default: X drives Y, nothing back, so TE(Y→X) = 0).
+    The first row is drawn from the stationary law, so there is no burn-in to discard."""
+    import pandas as pd
+
+    _check_n(n)
+    a_ = np.asarray(a, dtype=float)
+    s_ = np.asarray(noise, dtype=float)
+    if np.max(np.abs(np.linalg.eigvals(a_))) >= 1:
+        raise ValueError("the VAR(1) matrix must have every eigenvalue inside the unit circle")
+    rng = np.random.default_rng(seed)
+    g0 = var_autocov(a_, s_, 0)[0]
+    z = np.empty((n, 2))
+    z[0] = rng.multivariate_normal(np.zeros(2), g0)
+    e = rng.multivariate_normal(np.zeros(2), s_, size=n)
+    for t in range(1, n):
+        z[t] = a_ @ z[t - 1] + e[t]
+    frame = pd.DataFrame({"t": np.arange(n), "x": z[:, 0], "y": z[:, 1]})
+    return VarData(frame, a_, s_, f"VAR(1) A={a_.tolist()}")

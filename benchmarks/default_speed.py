@@ -5,9 +5,10 @@ column against one at N = 5,000 in <= 3x `-e ksg`; 5x5 in <= 15 s or <= 5x).
     python benchmarks/default_speed.py --shapes 1x1 --rows 5000 --repeats 5
 
 Every command runs as a fresh process (`mitool estimate FILE ... -f json -q`), the three
-variants alternately so they share the machine's state: the default; `-e ksg`; and
-`-e default,smile`, the default as it was before the learned critic could be skipped (the
-critic then ran on every shape). Medians over the repeats, their ratios to `-e ksg`, and
+variants alternately so they share the machine's state: the default; `-e ksg`; and the
+default of another checkout (``--before DIR``, e.g. a worktree of the commit before a
+change; imported through PYTHONPATH), or, without it, `-e default,smile` (the default with
+the neural critic beside it, the cost of the default before issue 24). Medians over the repeats, their ratios to `-e ksg`, and
 from the default's JSON which component supplied the headline and what was skipped. The
 data are Gaussian pairs with MI 0.5 nats (5x5: spread over the five column pairs).
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -26,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-VARIANTS = {"default": [], "ksg": ["-e", "ksg"], "default+smile": ["-e", "default,smile"]}
+VARIANTS = {"default": [], "ksg": ["-e", "ksg"], "before": ["-e", "default,smile"]}
 
 
 def make_table(shape: str, n: int, seed: int = 0) -> pd.DataFrame:
@@ -41,13 +43,15 @@ def make_table(shape: str, n: int, seed: int = 0) -> pd.DataFrame:
                          **{f"y{i}": v[:, i] for i in range(dy)}})
 
 
-def run(path: Path, shape: str, extra: list[str]) -> tuple[float, dict]:
+def run(path: Path, shape: str, extra: list[str], tree: Path | None = None
+        ) -> tuple[float, dict]:
     dx, dy = (int(v) for v in shape.split("x"))
     cmd = [sys.executable, "-m", "mitool", "estimate", str(path),
            "--x", ",".join(f"x{i}" for i in range(dx)),
            "--y", ",".join(f"y{i}" for i in range(dy)), "-f", "json", "-q", *extra]
+    env = None if tree is None else {**os.environ, "PYTHONPATH": str(tree)}
     t0 = time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     return time.perf_counter() - t0, json.loads(out.stdout)
 
 
@@ -56,8 +60,11 @@ def main() -> None:
     ap.add_argument("--shapes", default="1x1,5x5")
     ap.add_argument("--rows", default="1000,5000,20000")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--before", type=Path, default=None, metavar="DIR",
+                    help="a checkout whose default is the 'before' column")
     args = ap.parse_args()
-    print("| shape | N | default s | -e ksg s | default / ksg | default+smile s (before) "
+    before = "default of " + str(args.before) if args.before else "-e default,smile"
+    print(f"| shape | N | default s | -e ksg s | default / ksg | before s ({before}) "
           "| before / ksg | headline from | skipped |")
     print("|---|---:|---:|---:|---:|---:|---:|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,15 +76,16 @@ def main() -> None:
                 doc: dict = {}
                 for _ in range(args.repeats):
                     for name, extra in VARIANTS.items():
-                        secs, d = run(path, shape, extra)
+                        tree = args.before if name == "before" else None
+                        secs, d = run(path, shape, [] if tree else extra, tree)
                         times[name].append(secs)
                         if name == "default":
                             doc = d
                 med = {k: statistics.median(v) for k, v in times.items()}
                 auto = doc["results"][0]
                 print(f"| {shape} | {n:,} | {med['default']:.1f} | {med['ksg']:.1f} | "
-                      f"{med['default'] / med['ksg']:.1f}x | {med['default+smile']:.1f} | "
-                      f"{med['default+smile'] / med['ksg']:.1f}x | {auto.get('chosen')} | "
+                      f"{med['default'] / med['ksg']:.1f}x | {med['before']:.1f} | "
+                      f"{med['before'] / med['ksg']:.1f}x | {auto.get('chosen')} | "
                       f"{', '.join(auto.get('skipped') or {}) or '-'} |", flush=True)
 
 

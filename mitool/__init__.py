@@ -5,6 +5,8 @@ need them, so ``import mitool`` and ``mitool --help`` stay fast.
 
 - ``mitool.estimate(data, x=..., y=...)``: I(X;Y) between two sets of columns of a table.
 - ``mitool.pairs(data, target=...)``: screen many columns (locally or on Ray/Dask).
+- ``mitool.select(data, target=..., max_features=10)``: greedy forward feature selection by
+  conditional MI.
 - ``mitool.sample("gaussian", n=..., mi=...)``: a dataset with analytically known MI.
 - ``mitool.cluster.cluster(folder, k=10)``: IIC on a folder of images (``mitool.cluster``
   is the clustering package).
@@ -22,12 +24,14 @@ _EXPORTS = {
     "estimate": ("mitool.estimation", "estimate"),
     "pairs": ("mitool.screening", "pairs"),
     "sample": ("mitool.data.synthetic", "sample"),
+    "select": ("mitool.selection", "select"),
     "cluster": ("mitool.cluster", None),
     "synthetic": ("mitool.data.synthetic", None),
     "errors": ("mitool.errors", None),
 }
 
-__all__ = ["__version__", "cluster", "errors", "estimate", "pairs", "sample", "synthetic"]
+__all__ = ["__version__", "cluster", "errors", "estimate", "pairs", "sample", "select",
+           "synthetic"]
 
 
 def __getattr__(name: str) -> Any:  # PEP 562 lazy exports

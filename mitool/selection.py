@@ -1,0 +1,464 @@
+"""``mitool.select``: greedy forward feature selection by conditional mutual information.
+
+Each step scores every remaining column X by I(X; target | S), S the columns chosen so far
+(plus any ``given`` ones), adds the best to S and repeats, until ``max_features`` are chosen,
+the best gain falls below ``min_gain`` nats, or (with permutations) the best gain is not
+significant. A redundant column (a near-copy of one in S) adds almost nothing given S and
+is passed over, which a plain MI ranking (``mitool.pairs``) cannot do.
+
+The stop test is a local permutation test of the *best* gain among all m candidates: the
+target is redrawn among the ``k_perm`` rows nearest in S (``inference.local_permutation``;
+a plain shuffle at the first step, where S is empty), which keeps p(target | S) and breaks
+the target's link with every candidate at once; on each draw every candidate is
+re-estimated and the largest kept (Westfall-Young's max-T), so the p-value accounts for
+picking the best of m. Under H0 "no remaining column adds information given S" it is exact
+up to the local permutation's approximation of p(target | S).
+
+Cost and the default estimator: S grows by one column per step, so k-NN CMI (``ksg-cmi``)
+meets the curse of dimension (it undershoots from about 6 joint dimensions; auto-cmi then
+falls back to the Gaussian copula anyway) and costs a neighbour search per candidate. The
+Gaussian-copula CMI (``gcmi-cmi``) costs a least-squares residual per candidate and keeps
+its accuracy as S grows; it is the default (``benchmarks/selection.py`` measures both: see
+docs/benchmarks.md). Its blind spot is non-monotone dependence: ``estimator="ksg-cmi"`` or
+``"auto-cmi"`` reads it, slower.
+
+Every candidate is compared on the same rows: rows with a missing value in the target, the
+given columns or a candidate are left out (a warning counts them), after dropping
+candidates missing on more than half the rows.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mitool import __version__
+from mitool.data.columns import split_specs
+from mitool.data.kinds import TypedColumn, check_levels
+from mitool.data.loading import TableOptions, flatten_columns, load_frame
+from mitool.errors import InputError, UsageError, names_parameters
+from mitool.estimators.base import PreparedData, ProgressCallback, RunOptions
+from mitool.estimators.config import KnnConfig
+from mitool.inference import InferenceSpec
+
+SCHEMA_VERSION = 1
+DEFAULT_ESTIMATOR = "gcmi-cmi"
+ESTIMATORS = ("gcmi-cmi", "ksg-cmi", "auto-cmi")
+MAX_MISSING_SHARE = 0.5  # a candidate missing on more rows than this is dropped
+STOP_REASONS = ("max_features", "not_significant", "below_min_gain", "no_candidates")
+
+
+@dataclass
+class Step:
+    """One step: the column added, what it adds given the ones before (report unit)."""
+
+    step: int
+    feature: str
+    gain: float  # I(feature; target | selected before, given) estimate, clipped at 0
+    gain_raw: float  # before clipping (bias-corrected gcmi-cmi can dip below 0)
+    cumulative: float  # sum of the gains so far: the chain rule's I(selected; target | given)
+    estimator: str  # the estimator that read this gain (auto-cmi: its choice)
+    candidates: int  # columns compared at this step
+    p_value: float | None = None  # max-T local permutation test (module docstring)
+    runner_up: str | None = None
+    runner_up_gain: float | None = None
+    seconds: float = 0.0
+    # a discrete target: the estimate before it was cut to the target's entropy left over
+    # (H(target) - cumulative before this step), the most this column can add
+    capped_from: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "feature": self.feature, "gain": self.gain,
+                "gain_raw": self.gain_raw, "cumulative": self.cumulative,
+                "estimator": self.estimator, "candidates": self.candidates,
+                "p_value": self.p_value, "runner_up": self.runner_up,
+                "runner_up_gain": self.runner_up_gain, "capped_from": self.capped_from,
+                "seconds": round(self.seconds, 4)}
+
+
+@dataclass
+class SelectionResult:
+    """The chosen columns in order, and why the selection stopped."""
+
+    path: str
+    target: str
+    estimator: str
+    unit: str
+    max_features: int
+    min_gain: float  # in nats, as given
+    alpha: float
+    permutations: int
+    k_perm: int
+    k: int
+    seed: int
+    n_rows: int
+    n_used: int
+    given: list[str]
+    steps: list[Step]
+    stop_reason: str
+    stop_detail: str
+    rejected: dict[str, Any] | None  # the best candidate at the stop, when one was refused
+    seconds: float
+    target_entropy: float | None = None  # H(target) (report unit) for a discrete target
+    warnings: list[str] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    columns: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def selected(self) -> list[str]:
+        return [s.feature for s in self.steps]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The versioned JSON report (docs/json-schema.md, ``mitool select``)."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "mitool_version": __version__,
+            "command": "select",
+            "input": {"path": self.path, "n_rows": self.n_rows, "n_used": self.n_used},
+            "target": self.target,
+            "given": self.given,
+            "quantity": "I(X;Y|S)",
+            "kind": "estimate",
+            "estimator": self.estimator,
+            "unit": self.unit,
+            "max_features": self.max_features,
+            "min_gain": self.min_gain,
+            "alpha": self.alpha if self.permutations else None,
+            "permutations": self.permutations,
+            "k_perm": self.k_perm if self.permutations else None,
+            "k": self.k,
+            "seed": self.seed,
+            "selected": self.selected,
+            "steps": [s.to_dict() for s in self.steps],
+            "stop_reason": self.stop_reason,
+            "stop_detail": self.stop_detail,
+            "rejected": self.rejected,
+            "target_entropy": self.target_entropy,
+            "seconds": round(self.seconds, 4),
+            "columns": self.columns,
+            "skipped": self.skipped,
+            "warnings": self.warnings,
+        }
+
+
+# ----------------------------------------------------------------------------- the maths
+
+def _statistic(name: str, k: int, seed: int):
+    """The raw (unclipped) CMI statistic in nats of a registered conditional estimator."""
+    from mitool.estimators.registry import get
+
+    stat = get(name).load("statistic")
+    opts = RunOptions(k=k, seed=seed, transform="copula")
+    return lambda d: float(stat(d, opts))
+
+
+def _component(estimator: str, data: PreparedData) -> str:
+    """The estimator that reads ``data``: auto-cmi's choice (``registry.cmi_prefers_knn``)."""
+    if estimator != "auto-cmi":
+        return estimator
+    from mitool.estimators.registry import cmi_prefers_knn
+
+    return "ksg-cmi" if cmi_prefers_knn(data) is None else "gcmi-cmi"
+
+
+def max_t_local_permutation(datas: list[PreparedData], stats: list, observed: float,
+                            n_perm: int, k_perm: int, rng: np.random.Generator) -> float:
+    """p-value of the largest of the candidates' statistics: the target (``y``, shared by
+    every candidate) redrawn within neighbourhoods of Z, every candidate re-read on each
+    draw, the largest compared with ``observed`` (module docstring)."""
+    from mitool.inference import local_permutation, p_value, z_neighbourhoods
+
+    z = datas[0].z
+    hoods = z_neighbourhoods(z, datas[0].z_discrete, k_perm)
+    y = datas[0].y
+    null = []
+    for _ in range(n_perm):
+        yp = y[local_permutation(hoods, rng)]
+        null.append(max(stat(d.with_y(yp)) for d, stat in zip(datas, stats, strict=True)))
+    return p_value(observed, null)
+
+
+# ----------------------------------------------------------------------------- the API
+
+@names_parameters("select")
+def select(
+    data: Any,
+    target: str,
+    columns: str | list[str] | None = None,
+    estimator: str | None = None,
+    *,
+    max_features: int = 10,
+    given: str | list[str] | None = None,
+    min_gain: float = 0.0,
+    alpha: float = 0.05,
+    seed: int = 0,
+    unit: str = "nats",
+    table: TableOptions | None = None,
+    knn: KnnConfig | None = None,
+    inference: InferenceSpec | None = None,
+    progress: ProgressCallback | None = None,
+) -> SelectionResult:
+    """Greedy forward selection: the column with the highest I(X; target | selected) first.
+
+    Parameters
+    ----------
+    data : a CSV/TSV/Parquet path, raw bytes or a pandas DataFrame.
+    target : the column to explain.
+    columns : names/globs of the candidates (default: every column but target and given).
+    estimator : ``gcmi-cmi`` (default: fast, keeps its accuracy as the conditioning set
+        grows), ``ksg-cmi`` or ``auto-cmi`` (module docstring).
+    max_features : stop after this many columns.
+    given : columns every step conditions on (never selected): start from them.
+    min_gain : stop when the best gain is below this many nats (and always at a gain of 0).
+    alpha : with ``inference.permutations``, stop when the best gain's p-value exceeds it.
+    seed : seeds the permutations and the k-NN jitter.
+    unit : "nats" or "bits" for the reported gains.
+    table : how the table is read and typed (``TableOptions``).
+    knn : ``k`` of ``ksg-cmi`` (``KnnConfig``).
+    inference : ``InferenceSpec(permutations=N, k_perm=5)``: the max-T local permutation
+        stop test at each step (0: no test).
+    progress : ``(done, total, fields)`` callback, once per step.
+
+    Returns
+    -------
+    SelectionResult : ``steps`` in order (feature, gain, cumulative, p-value),
+        ``stop_reason`` and ``stop_detail``; ``.to_dict()`` is the JSON report.
+
+    Examples
+    --------
+    >>> import mitool
+    >>> r = mitool.select("sample_data/wine.csv", target="target", max_features=3)
+    >>> r.selected
+    ['proline', 'flavanoids', 'color_intensity']
+    """
+    from mitool.estimators.registry import names as registered
+    from mitool.screening import MAX_LISTED, _given_columns, _type_columns
+    from mitool.units import check_unit, to_unit
+
+    t0 = time.perf_counter()
+    table = table or TableOptions()
+    knn = knn or KnnConfig()
+    knn.validate()
+    spec = inference or InferenceSpec()
+    spec.validate()
+    check_unit(unit)
+    estimator = (estimator or DEFAULT_ESTIMATOR).strip().lower()
+    if estimator not in ESTIMATORS:
+        known = " (it is an estimator of I(X;Y); selection conditions on the chosen columns)" \
+            if estimator in registered() else ""
+        raise UsageError(f"{{param}} '{estimator}' cannot select{known}; choose one of: "
+                         f"{', '.join(ESTIMATORS)}", parameter="estimator")
+    if isinstance(max_features, bool) or not isinstance(max_features, int) or max_features < 1:
+        raise UsageError(f"{{param}} must be a positive integer, got {max_features}",
+                         parameter="max_features")
+    if not isinstance(min_gain, (int, float)) or not math.isfinite(min_gain) or min_gain < 0:
+        raise UsageError(f"{{param}} must be a number of nats >= 0, got {min_gain}",
+                         parameter="min_gain")
+    if not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
+        raise UsageError(f"{{param}} must be between 0 and 1, got {alpha}", parameter="alpha")
+    if spec.permutations and 1.0 / (spec.permutations + 1) > alpha:
+        need = math.ceil(1.0 / alpha - 1.0)
+        raise UsageError(f"{{param}} {spec.permutations} cannot give a p-value below alpha "
+                         f"{alpha:g} (the smallest is 1/(N + 1)); use at least {need}",
+                         parameter="permutations", function="InferenceSpec")
+    if table.datetime_parts:
+        raise UsageError("{param} works with estimate only for now; add the parts as columns "
+                         "of the table to select among them", parameter="datetime_parts",
+                         function="TableOptions")
+
+    data, table, columns, target, given = flatten_columns(data, table, columns, target, given)
+    tgt = split_specs(target)
+    if len(tgt) != 1:
+        raise UsageError("{param} takes one column", parameter="target")
+    col_specs = split_specs(columns) or ["*"]
+    given_specs = split_specs(given) if given is not None else []
+    disc, cont = table.discrete_columns, table.continuous_columns
+    loaded = load_frame(data, col_specs, tgt, table.input_format, set(cont), table.csv,
+                        columns_z=given_specs or None)
+    frame, t = loaded.frame, loaded.y[0]
+    zs = list(dict.fromkeys(loaded.z or []))
+    if t in zs:
+        raise UsageError(f"{{param}} '{t}' is the target: it cannot condition on itself",
+                         parameter="given")
+    names = [c for c in loaded.x if c != t and c not in zs] + zs + [t]
+    for param, named in (("discrete", disc), ("continuous", cont)):
+        for c in named:
+            if c not in names:
+                raise UsageError(f"{{param}} '{c}' is not one of the selected columns",
+                                 parameter=param, function="TableOptions")
+    if len(frame) == 0:
+        raise InputError("the table has a header but no data rows")
+    if table.max_rows is not None:
+        if not isinstance(table.max_rows, int) or table.max_rows < 1:
+            raise UsageError(f"{{param}} must be a positive integer, got {table.max_rows}",
+                             function="TableOptions", parameter="max_rows")
+        if len(frame) > table.max_rows:
+            frame = frame.sample(n=table.max_rows, random_state=seed).reset_index(drop=True)
+
+    values, numeric, cols, warnings, skipped = _type_columns(
+        frame, names, disc, cont, loaded.decimal, loaded.thousands)
+    warnings = list(loaded.notes) + warnings
+    index = {c: i for i, c in enumerate(cols.names)}
+    if t not in index:
+        reason = next(s["reason"] for s in skipped if s["column"] == t)
+        raise InputError(f"the target '{t}' cannot be explained: {reason}")
+    given_idx, zs = _given_columns(zs, index, skipped, warnings)
+    cand = [index[c] for c in cols.names if c != t and c not in zs]
+
+    # the same rows for every candidate: drop the mostly-missing candidates, then the rows
+    n_all = values.shape[0]
+    missing = np.isnan(values).mean(axis=0)
+    for i in list(cand):
+        if missing[i] > MAX_MISSING_SHARE:
+            cand.remove(i)
+            skipped.append({"column": cols.names[i],
+                            "reason": f"missing on {missing[i]:.0%} of the rows (more than "
+                                      f"{MAX_MISSING_SHARE:.0%})"})
+    used = [index[t], *given_idx, *cand]
+    rows = np.flatnonzero(~np.isnan(values[:, used]).any(axis=1))
+    if rows.size < n_all:
+        worst = sorted(used, key=lambda i: -missing[i])[:MAX_LISTED]
+        shown = ", ".join(f"{cols.names[i]} ({missing[i]:.0%})" for i in worst if missing[i])
+        warnings.append(f"{n_all - rows.size} of {n_all} rows have a missing value in the "
+                        f"target, given or candidate columns and were left out (every "
+                        f"candidate is compared on the same rows); missing most: {shown}")
+    if rows.size < max(knn.k + 2, 10):
+        raise InputError(f"only {rows.size} rows have every selected column present; "
+                         "select fewer columns (--columns) or fill the gaps")
+
+    blocks: dict[int, tuple[np.ndarray, bool]] = {}
+    for i in used:
+        col = TypedColumn(values[:, i].copy(), cols.info[i],
+                          numeric[:, i].copy() if cols.has_numeric[i] else None)
+        try:
+            typed = check_levels(col, rows)
+        except InputError as exc:
+            if i in cand:
+                cand.remove(i)
+                skipped.append({"column": cols.names[i], "reason": str(exc)})
+                continue
+            raise
+        v = typed.values[rows]
+        if typed.discrete:
+            v = np.unique(v, return_inverse=True)[1].astype(np.float64)
+        if np.all(v == v[0]):
+            if i == index[t]:
+                raise InputError(f"the target '{t}' is constant on the rows used")
+            if i in cand:
+                cand.remove(i)
+                skipped.append({"column": cols.names[i],
+                                "reason": "constant on the rows used: carries no information"})
+            continue
+        blocks[i] = (v[:, None], typed.discrete)
+    if skipped:
+        shown = "; ".join(f"'{s['column']}' ({s['reason']})" for s in skipped[:MAX_LISTED])
+        more = f"; and {len(skipped) - MAX_LISTED} more" if len(skipped) > MAX_LISTED else ""
+        warnings.append(f"skipped {len(skipped)} column(s): {shown}{more}")
+    if not cand:
+        raise UsageError("no candidate columns besides the target"
+                         + (" and the --given ones" if zs else ""))
+
+    y, y_disc = blocks[index[t]]
+    h_target = _entropy(y[:, 0]) if y_disc else None
+    stat_cache: dict[str, Any] = {}
+
+    def stat_of(name: str):
+        if name not in stat_cache:
+            stat_cache[name] = _statistic(name, knn.k, seed)
+        return stat_cache[name]
+
+    def prepared(i: int, cond: list[int]) -> PreparedData:
+        x, x_disc = blocks[i]
+        z = [blocks[c] for c in cond if c in blocks]
+        return PreparedData(
+            x, y, [cols.names[i]], [t], np.array([x_disc]), np.array([y_disc]),
+            z=np.hstack([b for b, _ in z]) if z else np.empty((rows.size, 0)),
+            z_names=[cols.names[c] for c in cond if c in blocks],
+            z_discrete=np.array([d for _, d in z], dtype=bool))
+
+    chosen: list[int] = []
+    steps: list[Step] = []
+    remaining = list(cand)
+    cumulative = 0.0
+    stop, detail, rejected = "no_candidates", "every candidate was selected", None
+    total = min(max_features, len(remaining))
+    if progress is not None:
+        progress(0, total, {"stage": "select"})
+    while remaining:
+        t_step = time.perf_counter()
+        cond = [*given_idx, *chosen]
+        datas = [prepared(i, cond) for i in remaining]
+        comps = [_component(estimator, d) for d in datas]
+        stats = [stat_of(c) for c in comps]
+        raw = [s(d) for s, d in zip(stats, datas, strict=True)]
+        order = sorted(range(len(remaining)), key=lambda r: -raw[r])  # stable: column order
+        best = order[0]
+        gain = max(0.0, raw[best])
+        name = cols.names[remaining[best]]
+        capped_from = None
+        if h_target is not None and gain > h_target - cumulative:  # I(X;y|S) <= H(y) - I(S;y)
+            capped_from, gain = gain, max(0.0, h_target - cumulative)
+        if gain <= 0.0 or gain < min_gain:
+            stop = "below_min_gain"
+            detail = (f"the best remaining column, '{name}', adds {gain:.4g} nats, "
+                      + (f"below --min-gain {min_gain:g}" if gain > 0.0 else "nothing")
+                      + ("; the target's entropy is used up" if capped_from is not None
+                         else ""))
+            rejected = {"feature": name, "gain": to_unit(gain, unit), "p_value": None}
+            break
+        p = None
+        if spec.permutations:
+            rng = np.random.default_rng([seed, 7919, len(steps)])
+            p = max_t_local_permutation(datas, stats, raw[best], spec.permutations,
+                                        spec.k_perm, rng)
+            if p > alpha:
+                stop = "not_significant"
+                detail = (f"the best remaining column, '{name}', adds {gain:.4g} nats with "
+                          f"p = {p:.3g} > alpha {alpha:g} (max over {len(remaining)} "
+                          f"candidates, {spec.permutations} local permutations)")
+                rejected = {"feature": name, "gain": to_unit(gain, unit), "p_value": p}
+                break
+        cumulative += gain
+        second = order[1] if len(order) > 1 else None
+        steps.append(Step(
+            len(steps) + 1, name, to_unit(gain, unit), to_unit(raw[best], unit),
+            to_unit(cumulative, unit), comps[best], len(remaining), p,
+            None if second is None else cols.names[remaining[second]],
+            None if second is None else to_unit(max(0.0, raw[second]), unit),
+            time.perf_counter() - t_step, to_unit(capped_from, unit)))
+        chosen.append(remaining.pop(best))
+        if progress is not None:
+            progress(len(steps), total, {"stage": "select"})
+        if len(steps) >= max_features:
+            stop, detail = "max_features", f"{max_features} columns selected"
+            break
+    capped = [s.feature for s in steps if s.capped_from is not None]
+    if capped or (rejected is not None and stop == "below_min_gain" and h_target is not None
+                  and cumulative >= h_target):
+        warnings.append(f"the gains reached the target's entropy ({h_target:.4g} nats, the "
+                        "most any columns can tell about it) and were capped there"
+                        + (f" ({', '.join(capped)})" if capped else "")
+                        + f": {estimator}'s estimates overshoot on this target, so read the "
+                        "order, not the sizes, of the later steps")
+    return SelectionResult(
+        path=loaded.label, target=t, estimator=estimator, unit=unit,
+        max_features=max_features, min_gain=float(min_gain), alpha=float(alpha),
+        permutations=spec.permutations, k_perm=spec.k_perm, k=knn.k, seed=seed,
+        n_rows=len(frame), n_used=int(rows.size), given=zs, steps=steps, stop_reason=stop,
+        stop_detail=detail, rejected=rejected, seconds=time.perf_counter() - t0,
+        target_entropy=to_unit(h_target, unit), warnings=warnings, skipped=skipped,
+        columns=[cols.info[i].to_dict() for i in used if i in blocks or i == index[t]],
+    )
+
+
+def _entropy(codes: np.ndarray) -> float:
+    """Miller-Madow entropy in nats of integer codes, never above ln K (as ``caps``)."""
+    _, counts = np.unique(codes, return_counts=True)
+    p = counts / counts.sum()
+    k = counts.size
+    h = float(-(p * np.log(p)).sum()) + (k - 1) / (2.0 * float(counts.sum()))
+    return min(h, math.log(k)) if k > 1 else 0.0

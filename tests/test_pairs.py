@@ -122,7 +122,7 @@ def test_neural_pairs_have_per_pair_seeds(table):
 @pytest.fixture(scope="module")
 def redundant(tmp_path_factory):
     """y = a + b + noise, c a near-copy of a (see tests/test_select.py)."""
-    from tests.test_select import redundant_table
+    from test_select import redundant_table
 
     path = tmp_path_factory.mktemp("given") / "r.csv"
     redundant_table().to_csv(path, index=False)

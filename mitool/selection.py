@@ -165,20 +165,56 @@ def _component(estimator: str, data: PreparedData) -> str:
     return "ksg-cmi" if cmi_prefers_knn(data) is None else "gcmi-cmi"
 
 
-def max_t_local_permutation(datas: list[PreparedData], stats: list, observed: float,
-                            n_perm: int, k_perm: int, rng: np.random.Generator) -> float:
-    """p-value of the largest of the candidates' statistics: the target (``y``, shared by
-    every candidate) redrawn within neighbourhoods of Z, every candidate re-read on each
-    draw, the largest compared with ``observed`` (module docstring)."""
+class StepScorer:
+    """Every candidate's raw CMI statistic (nats) at one step, for the observed target or a
+    redrawing of its rows (``scores(src)``: the target's rows in the order ``src``).
+
+    ``gcmi-cmi`` goes the short way, the same number as ``cmi_gauss.gcmi_cmi_statistic``:
+    the normal scores of each column are computed once (a redrawing of rows permutes them,
+    ranks being equivariant), the basis of Z once per step and each candidate's residual on
+    it once per step, so a permutation costs one residual of the target and one canonical
+    correlation per candidate. The others re-run their registered statistic."""
+
+    def __init__(self, datas: list[PreparedData], comps: list[str], stats: list,
+                 encoded: list[np.ndarray | None], y_encoded: np.ndarray, z_encoded: np.ndarray):
+        from mitool.estimators.cmi_gauss import _basis, _residuals
+
+        self.datas, self.comps, self.stats = datas, comps, stats
+        self.y_encoded = y_encoded
+        self.zw = _basis(z_encoded)
+        self.rx = [None if c != "gcmi-cmi" else _residuals(e, self.zw)
+                   for c, e in zip(comps, encoded, strict=True)]
+
+    def scores(self, src: np.ndarray | None = None) -> list[float]:
+        from mitool.estimators.cmi_gauss import _residuals
+        from mitool.estimators.gcmi import _entropy_bias, canonical_correlations
+
+        ry = None
+        out = []
+        n, r = self.y_encoded.shape[0], self.zw.shape[1]
+        for d, stat, rx in zip(self.datas, self.stats, self.rx, strict=True):
+            if rx is None:
+                out.append(stat(d if src is None else d.with_y(d.y[src])))
+                continue
+            if ry is None:
+                ry = _residuals(self.y_encoded if src is None else self.y_encoded[src], self.zw)
+            rho, p, q = canonical_correlations(rx, ry)
+            plugin = float(-0.5 * np.log1p(-rho**2).sum())
+            out.append(plugin - (_entropy_bias(p + r, n) + _entropy_bias(q + r, n)
+                                 - _entropy_bias(p + q + r, n) - _entropy_bias(r, n)))
+        return out
+
+
+def max_t_local_permutation(scorer: StepScorer, z: np.ndarray, z_discrete: np.ndarray,
+                            observed: float, n_perm: int, k_perm: int,
+                            rng: np.random.Generator) -> float:
+    """p-value of the largest of the candidates' statistics: the target (shared by every
+    candidate) redrawn within neighbourhoods of Z, every candidate re-read on each draw,
+    the largest compared with ``observed`` (module docstring)."""
     from mitool.inference import local_permutation, p_value, z_neighbourhoods
 
-    z = datas[0].z
-    hoods = z_neighbourhoods(z, datas[0].z_discrete, k_perm)
-    y = datas[0].y
-    null = []
-    for _ in range(n_perm):
-        yp = y[local_permutation(hoods, rng)]
-        null.append(max(stat(d.with_y(yp)) for d, stat in zip(datas, stats, strict=True)))
+    hoods = z_neighbourhoods(z, z_discrete, k_perm)
+    null = [max(scorer.scores(local_permutation(hoods, rng))) for _ in range(n_perm)]
     return p_value(observed, null)
 
 
@@ -365,6 +401,16 @@ def select(
     y, y_disc = blocks[index[t]]
     h_target = _entropy(y[:, 0]) if y_disc else None
     stat_cache: dict[str, Any] = {}
+    enc_cache: dict[int, np.ndarray] = {}
+    n_rows = int(rows.size)
+
+    def encoded(i: int) -> np.ndarray:
+        """Column i as gcmi encodes it: normal scores of its ranks, or level indicators."""
+        from mitool.estimators.gcmi import gaussian_scores
+
+        if i not in enc_cache:
+            enc_cache[i] = gaussian_scores(blocks[i][0], np.array([blocks[i][1]]))
+        return enc_cache[i]
 
     def stat_of(name: str):
         if name not in stat_cache:
@@ -394,7 +440,12 @@ def select(
         datas = [prepared(i, cond) for i in remaining]
         comps = [_component(estimator, d) for d in datas]
         stats = [stat_of(c) for c in comps]
-        raw = [s(d) for s, d in zip(stats, datas, strict=True)]
+        z_enc = np.hstack([encoded(c) for c in cond if c in blocks] or [np.empty((n_rows, 0))])
+        scorer = StepScorer(datas, comps, stats,
+                            [encoded(i) if c == "gcmi-cmi" else None
+                             for i, c in zip(remaining, comps, strict=True)],
+                            encoded(index[t]), z_enc)
+        raw = scorer.scores()
         order = sorted(range(len(remaining)), key=lambda r: -raw[r])  # stable: column order
         best = order[0]
         gain = max(0.0, raw[best])
@@ -413,8 +464,8 @@ def select(
         p = None
         if spec.permutations:
             rng = np.random.default_rng([seed, 7919, len(steps)])
-            p = max_t_local_permutation(datas, stats, raw[best], spec.permutations,
-                                        spec.k_perm, rng)
+            p = max_t_local_permutation(scorer, datas[0].z, datas[0].z_discrete, raw[best],
+                                        spec.permutations, spec.k_perm, rng)
             if p > alpha:
                 stop = "not_significant"
                 detail = (f"the best remaining column, '{name}', adds {gain:.4g} nats with "

@@ -211,10 +211,43 @@ def max_t_local_permutation(scorer: StepScorer, z: np.ndarray, z_discrete: np.nd
     """p-value of the largest of the candidates' statistics: the target (shared by every
     candidate) redrawn within neighbourhoods of Z, every candidate re-read on each draw,
     the largest compared with ``observed`` (module docstring)."""
-    from mitool.inference import local_permutation, p_value, z_neighbourhoods
+    from mitool.estimators.knn import joint_codes
+    from mitool.inference import p_value, z_neighbourhoods
 
-    hoods = z_neighbourhoods(z, z_discrete, k_perm)
-    null = [max(scorer.scores(local_permutation(hoods, rng))) for _ in range(n_perm)]
+    if z_discrete.all():  # no continuous Z column (the first step): shuffle within strata
+        strata = (joint_codes(z) if z.shape[1] else np.zeros(z.shape[0], dtype=np.int64))
+        groups = [np.flatnonzero(strata == s) for s in np.unique(strata)]
+
+        def draw() -> np.ndarray:  # O(n), where local_permutation of one stratum is O(n^2)
+            src = np.empty(z.shape[0], dtype=np.int64)
+            for g in groups:
+                src[g] = g[rng.permutation(g.size)]
+            return src
+    else:
+        import random
+
+        hoods = [h.tolist() for h in z_neighbourhoods(z, z_discrete, k_perm)]
+        py = random.Random(int(rng.integers(2**63)))
+        n = len(hoods)
+
+        def draw() -> np.ndarray:
+            """``inference.local_permutation``'s scheme in plain Python on small lists:
+            rows in random order, each takes a neighbour drawn uniformly among those not
+            taken yet (among all when every one is); three times faster than numpy's
+            per-row calls on 5-row neighbourhoods."""
+            taken = bytearray(n)
+            src = [0] * n
+            order = list(range(n))
+            py.shuffle(order)
+            u = py.random
+            for i in order:
+                near = hoods[i]
+                free = [j for j in near if not taken[j]]
+                pick = free[int(u() * len(free))] if free else near[int(u() * len(near))]
+                src[i] = pick
+                taken[pick] = 1
+            return np.asarray(src, dtype=np.int64)
+    null = [max(scorer.scores(draw())) for _ in range(n_perm)]
     return p_value(observed, null)
 
 

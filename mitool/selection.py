@@ -14,13 +14,18 @@ re-estimated and the largest kept (Westfall-Young's max-T), so the p-value accou
 picking the best of m. Under H0 "no remaining column adds information given S" it is exact
 up to the local permutation's approximation of p(target | S).
 
-Cost and the default estimator: S grows by one column per step, so k-NN CMI (``ksg-cmi``)
-meets the curse of dimension (it undershoots from about 6 joint dimensions; auto-cmi then
-falls back to the Gaussian copula anyway) and costs a neighbour search per candidate. The
-Gaussian-copula CMI (``gcmi-cmi``) costs a least-squares residual per candidate and keeps
-its accuracy as S grows; it is the default (``benchmarks/selection.py`` measures both: see
-docs/benchmarks.md). Its blind spot is non-monotone dependence: ``estimator="ksg-cmi"`` or
-``"auto-cmi"`` reads it, slower.
+Cost and the default estimator (``benchmarks/selection.py``, docs/benchmarks.md): S grows
+by one column per step, so k-NN CMI (``ksg-cmi``) meets the curse of dimension (it
+undershoots from about 6 joint dimensions; auto-cmi then falls back to the Gaussian copula
+anyway) and costs a neighbour search per candidate and per permutation, about ten times the
+Gaussian copula's time with the stop test. The Gaussian-copula CMI (``gcmi-cmi``) costs a
+least-squares residual per candidate and keeps its accuracy as S grows: the default for a
+continuous target. For a discrete target its Gaussian model of the level indicators
+overshoots once the classes separate (on scikit-learn's wine its first two gains already sum
+past H(target)), so there the default is ``ksg-cmi``, which reads a label by the chain rule
+of Ross's estimates, I(C; X, S) − I(C; S), and stays below H(target); a discrete candidate
+of a discrete target is read by ``gcmi-cmi`` (no distances between levels). Either way
+``gcmi-cmi`` is blind to non-monotone dependence, which ``ksg-cmi`` reads.
 
 Every candidate is compared on the same rows: rows with a missing value in the target, the
 given columns or a candidate are left out (a warning counts them), after dropping
@@ -46,7 +51,8 @@ from mitool.estimators.config import KnnConfig
 from mitool.inference import InferenceSpec
 
 SCHEMA_VERSION = 1
-DEFAULT_ESTIMATOR = "gcmi-cmi"
+# the default by the target's kind (benchmarks/selection.py, docs/benchmarks.md)
+DEFAULT_CONTINUOUS, DEFAULT_DISCRETE = "gcmi-cmi", "ksg-cmi"
 ESTIMATORS = ("gcmi-cmi", "ksg-cmi", "auto-cmi")
 MAX_MISSING_SHARE = 0.5  # a candidate missing on more rows than this is dropped
 STOP_REASONS = ("max_features", "not_significant", "below_min_gain", "no_candidates")
@@ -157,12 +163,16 @@ def _statistic(name: str, k: int, seed: int):
 
 
 def _component(estimator: str, data: PreparedData) -> str:
-    """The estimator that reads ``data``: auto-cmi's choice (``registry.cmi_prefers_knn``)."""
-    if estimator != "auto-cmi":
-        return estimator
-    from mitool.estimators.registry import cmi_prefers_knn
+    """The estimator that reads ``data``: auto-cmi's choice (``registry.cmi_prefers_knn``);
+    gcmi-cmi for a candidate ksg-cmi cannot read (a discrete candidate of a discrete
+    target: no distances between levels)."""
+    from mitool.estimators.registry import cmi_prefers_knn, get
 
-    return "ksg-cmi" if cmi_prefers_knn(data) is None else "gcmi-cmi"
+    if estimator == "auto-cmi":
+        return "ksg-cmi" if cmi_prefers_knn(data) is None else "gcmi-cmi"
+    if estimator == "ksg-cmi" and get("ksg-cmi").reason_not_applicable(data) is not None:
+        return "gcmi-cmi"
+    return estimator
 
 
 class StepScorer:
@@ -278,8 +288,8 @@ def select(
     data : a CSV/TSV/Parquet path, raw bytes or a pandas DataFrame.
     target : the column to explain.
     columns : names/globs of the candidates (default: every column but target and given).
-    estimator : ``gcmi-cmi`` (default: fast, keeps its accuracy as the conditioning set
-        grows), ``ksg-cmi`` or ``auto-cmi`` (module docstring).
+    estimator : ``gcmi-cmi``, ``ksg-cmi`` or ``auto-cmi``; default ``gcmi-cmi`` for a
+        continuous target, ``ksg-cmi`` for a discrete one (module docstring).
     max_features : stop after this many columns.
     given : columns every step conditions on (never selected): start from them.
     min_gain : stop when the best gain is below this many nats (and always at a gain of 0).
@@ -301,8 +311,8 @@ def select(
     --------
     >>> import mitool
     >>> r = mitool.select("sample_data/wine.csv", target="target", max_features=3)
-    >>> r.selected
-    ['proline', 'flavanoids', 'color_intensity']
+    >>> r.estimator, r.selected  # a discrete target: ksg-cmi
+    ('ksg-cmi', ['flavanoids', 'color_intensity', 'proline'])
     """
     from mitool.estimators.registry import names as registered
     from mitool.screening import MAX_LISTED, _given_columns, _type_columns
@@ -315,8 +325,9 @@ def select(
     spec = inference or InferenceSpec()
     spec.validate()
     check_unit(unit)
-    estimator = (estimator or DEFAULT_ESTIMATOR).strip().lower()
-    if estimator not in ESTIMATORS:
+    if estimator is not None:
+        estimator = estimator.strip().lower()
+    if estimator is not None and estimator not in ESTIMATORS:
         known = " (it is an estimator of I(X;Y); selection conditions on the chosen columns)" \
             if estimator in registered() else ""
         raise UsageError(f"{{param}} '{estimator}' cannot select{known}; choose one of: "
@@ -432,6 +443,8 @@ def select(
                          + (" and the --given ones" if zs else ""))
 
     y, y_disc = blocks[index[t]]
+    if estimator is None:
+        estimator = DEFAULT_DISCRETE if y_disc else DEFAULT_CONTINUOUS
     h_target = _entropy(y[:, 0]) if y_disc else None
     stat_cache: dict[str, Any] = {}
     enc_cache: dict[int, np.ndarray] = {}

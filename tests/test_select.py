@@ -76,8 +76,12 @@ def test_ksg_cmi_selects_the_same_and_a_discrete_target_is_capped_at_its_entropy
     assert r.selected[1] == "b" and r.steps[0].estimator == "ksg-cmi"
     labelled = frame.assign(label=np.where(frame["a"] + frame["b"] > 0, "hi", "lo"))
     r = mitool.select(labelled.drop(columns="y"), "label", max_features=4)
+    assert r.estimator == "ksg-cmi"  # the default for a discrete target
     assert set(r.selected[:2]) <= {"a", "b", "c"} and "b" in r.selected[:2]
     assert r.steps[-1].cumulative <= r.target_entropy + 1e-12 <= np.log(2) + 1e-12
+    g = mitool.select(labelled.drop(columns="y"), "label", estimator="gcmi-cmi",
+                      max_features=4)
+    assert g.steps[-1].cumulative <= g.target_entropy + 1e-12  # capped where it overshoots
 
 
 def test_missing_rows_are_dropped_for_every_candidate_alike(frame):

@@ -38,7 +38,7 @@ def select_command(
     k: int = typer.Option(10, "--k", help="Select at most this many columns."),
     columns: list[str] = typer.Option([], "--columns", "-c", help="Candidate columns (names or globs, comma-separated, repeatable). Default: all but the target and --given."),
     given: list[str] = typer.Option([], "--given", "-g", help="Columns every step conditions on (never selected): start the selection from them."),
-    estimator: str = typer.Option("gcmi-cmi", "--estimator", "-e", help="gcmi-cmi (fast; keeps its accuracy as the selected set grows), ksg-cmi or auto-cmi (k-NN: reads non-monotone dependence, slower)."),
+    estimator: str | None = typer.Option(None, "--estimator", "-e", help="gcmi-cmi (the default for a continuous target: fast, keeps its accuracy as the selected set grows), ksg-cmi (the default for a discrete target; reads non-monotone dependence, slower) or auto-cmi."),
     min_gain: float = typer.Option(0.0, "--min-gain", help="Stop when the best remaining column adds less than this many nats."),
     permutations: int = typer.Option(0, "--permutations", help="At each step, a local permutation test (N draws) of the best gain against the best of all candidates; stop when p > --alpha."),
     alpha: float = typer.Option(0.05, "--alpha", help="With --permutations: the significance level of the stop test."),

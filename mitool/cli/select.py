@@ -62,7 +62,7 @@ def select_command(
     the highest I(X; target | selected). A near-copy of a picked column adds nothing and is
     passed over.
 
-    Example: mitool select sample_data/wine.csv --target target --k 5 --permutations 100
+    Example: mitool select sample_data/wine.csv --target target --k 5
     """
     with guarded():
         from mitool.errors import UsageError

@@ -77,13 +77,20 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=2, help="synthetic tables (seeds 0..N-1)")
     ap.add_argument("--permutations", type=int, default=99)
     ap.add_argument("--estimators", default=",".join(ESTIMATORS))
+    ap.add_argument("--synthetic-only", action="store_true", help="skip the real tables")
     args = ap.parse_args()
     ests = args.estimators.split(",")
     import mitool
 
     mitool.select(synthetic(200), "y", max_features=1)  # imports, outside the timings
 
-    print(f"### Real tables (max 10 features, {args.permutations} local permutations, "
+    if not args.synthetic_only:
+        real_tables(ests, args.permutations)
+    synthetic_tables(ests, args.permutations, args.seeds)
+
+
+def real_tables(ests: list[str], permutations: int) -> None:
+    print(f"### Real tables (max 10 features, {permutations} local permutations, "
           "alpha 0.05)\n")
     print("| table | estimator | order selected (gain, nats) | stop | s/step with test | "
           "s/step, scoring only |")
@@ -92,24 +99,29 @@ def main() -> None:
                          ("breast_cancer", "target")):
         frame = sklearn_table(name)
         for est in ests:
-            r, tested, scoring = run(frame, target, est, args.permutations, 0)
+            r, tested, scoring = run(frame, target, est, permutations, 0)
             order = ", ".join(f"{s.feature} ({s.gain:.3f}"
                               + (" capped" if s.capped_from is not None else "") + ")"
                               for s in r.steps)
             print(f"| {name} ({len(frame)} × {frame.shape[1] - 1}) | {est} | {order} "
                   f"| {r.stop_reason} | {tested:.2f} | {scoring:.3f} |", flush=True)
 
+
+
+def synthetic_tables(ests: list[str], permutations: int, seeds: int) -> None:
+    import mitool
+
     print(f"\n### Synthetic (1,000 rows, 20 features; relevant r1-r5, redundant copies "
-          f"d1 d2; {args.seeds} seeds)\n")
+          f"d1 d2; {seeds} seeds, {permutations} local permutations)\n")
     print("| seed | estimator | order selected | stop | precision | recall | copies picked "
           "| s/step with test | s/step, scoring only |")
     print("|---:|---|---|---|---:|---:|---:|---:|---:|")
     summary: dict[str, list[tuple[float, float, int, float]]] = {e: [] for e in ests}
     plain_top = []
-    for seed in range(args.seeds):
+    for seed in range(seeds):
         frame = synthetic(seed=seed)
         for est in ests:
-            r, per_step, scoring = run(frame, "y", est, args.permutations, seed)
+            r, per_step, scoring = run(frame, "y", est, permutations, seed)
             chosen = set(r.selected)
             prec = len(chosen & RELEVANT) / max(1, len(chosen))
             rec = len(chosen & RELEVANT) / len(RELEVANT)

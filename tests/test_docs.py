@@ -135,6 +135,7 @@ def _slug(heading: str) -> str:
 
 
 @pytest.mark.parametrize("path", ["mitool.estimation.estimate", "mitool.screening.pairs",
+                                  "mitool.selection.select",
                                   "mitool.cluster.api.cluster"])
 def test_entry_points_have_structured_docstrings(path):
     module, _, name = path.rpartition(".")

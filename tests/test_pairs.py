@@ -147,10 +147,10 @@ def test_given_ranks_what_a_column_adds_so_the_copy_drops(redundant):
     assert "given" not in plain.to_dict() and "quantity" not in plain.to_dict()
 
 
-def test_given_on_every_backend_and_with_a_prescreen(redundant):
+def test_given_with_threads_and_a_prescreen(redundant):
     a = mitool.pairs(redundant, target="y", given="a", estimator="gcmi-cmi")
     b = mitool.pairs(redundant, target="y", given="a", estimator="gcmi-cmi",
-                     parallel=Parallel(jobs=2))
+                     parallel=Parallel(jobs=2, backend="threading"))
     assert [(s.x, s.mi) for s in a.scores] == [(s.x, s.mi) for s in b.scores]
     r = mitool.pairs(redundant, target="y", given="a", estimator="ksg-cmi", refine=2)
     assert r.prescreen == "gcmi-cmi" and r.scores[0].x == "b"

@@ -6,6 +6,8 @@ need them, so ``import mitool`` and ``mitool --help`` stay fast.
 - ``mitool.estimate(data, x=..., y=...)``: I(X;Y) between two sets of columns of a table.
 - ``mitool.pairs(data, target=...)``: screen many columns (locally or on Ray/Dask).
 - ``mitool.lagged_mi``, ``mitool.lag_scan``, ``mitool.transfer_entropy``: time series.
+- ``mitool.select(data, target=..., max_features=10)``: greedy forward feature selection by
+  conditional MI.
 - ``mitool.sample("gaussian", n=..., mi=...)``: a dataset with analytically known MI.
 - ``mitool.cluster.cluster(folder, k=10)``: IIC on a folder of images (``mitool.cluster``
   is the clustering package).
@@ -26,13 +28,14 @@ _EXPORTS = {
     "lag_scan": ("mitool.timeseries", "lag_scan"),
     "transfer_entropy": ("mitool.timeseries", "transfer_entropy"),
     "sample": ("mitool.data.synthetic", "sample"),
+    "select": ("mitool.selection", "select"),
     "cluster": ("mitool.cluster", None),
     "synthetic": ("mitool.data.synthetic", None),
     "errors": ("mitool.errors", None),
 }
 
 __all__ = ["__version__", "cluster", "errors", "estimate", "lag_scan", "lagged_mi", "pairs",
-           "sample", "synthetic", "transfer_entropy"]
+           "sample", "select", "synthetic", "transfer_entropy"]
 
 
 def __getattr__(name: str) -> Any:  # PEP 562 lazy exports

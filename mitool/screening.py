@@ -9,6 +9,10 @@ workers or the order the tasks finish in. Tasks are chunks of pairs, biggest fir
 
 ``refine``: score every pair with a cheap ``prescreen`` estimator, then only the ``refine``
 highest pairs with ``estimator`` (for 1,000+ columns, or neural estimators).
+
+``given``: score I(X_i; target | Z) instead, Z the given columns (conditional estimators,
+``auto-cmi`` by default; p-values from the local permutation test). A column then ranks by
+what it adds to Z: a near-copy of a given column drops to the bottom.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from mitool.estimators.base import PreparedData, ProgressCallback, RunOptions
 from mitool.estimators.config import KnnConfig, NeuralConfig
 from mitool.inference import InferenceSpec
 
-SCHEMA_VERSION = 2  # 2: q_value, mi_raw, estimator, prescreen fields; rows sorted None-last
+SCHEMA_VERSION = 3  # 3: given, conditional, quantity, k_perm (with given); 2: q_value, ...
 BACKENDS = ("loky", "threading", "ray", "dask")
 MAX_LISTED = 10  # warnings name at most this many pairs/columns, then count the rest
 
@@ -101,6 +105,8 @@ class PairsResult:
     columns: list[dict[str, Any]] = field(default_factory=list)
     prescreen: str | None = None
     refine: int | None = None
+    given: list[str] | None = None  # the conditioning columns Z of I(X;Y|Z); None: I(X;Y)
+    k_perm: int | None = None  # with given and permutations: the local permutation's k
 
     def to_dict(self, normalized: bool = False) -> dict[str, Any]:
         """The versioned JSON report; with ``normalized``, each pair's 0-1 readings."""
@@ -113,12 +119,15 @@ class PairsResult:
             "estimator": self.estimator,
             "prescreen": self.prescreen,
             "refine": self.refine,
+            **({"given": self.given, "conditional": True, "quantity": "I(X;Y|Z)"}
+               if self.given is not None else {}),
             "unit": self.unit,
             "k": self.k,
             "seed": self.seed,
             "permutations": self.permutations,
-            "p_values": "per pair; q_value is the Benjamini-Hochberg adjusted p-value over "
-                        "all pairs tested" if self.permutations else None,
+            "p_values": self._p_values(),
+            **({"k_perm": self.k_perm} if self.given is not None and self.permutations
+               else {}),
             "backend": self.backend,
             "jobs": self.jobs,
             "seconds": round(self.seconds, 4),
@@ -128,6 +137,13 @@ class PairsResult:
                                          if normalized else {})} for s in self.scores],
             "warnings": self.warnings,
         }
+
+    def _p_values(self) -> str | None:
+        if not self.permutations:
+            return None
+        test = ("per pair, a local permutation test (X redrawn among the k_perm rows nearest "
+                "in the given columns)" if self.given is not None else "per pair")
+        return f"{test}; q_value is the Benjamini-Hochberg adjusted p-value over all pairs tested"
 
     def matrix(self) -> tuple[list[str], np.ndarray]:
         """Symmetric MI matrix (report unit) over all columns seen, NaN on the diagonal."""
@@ -161,6 +177,9 @@ class PairSettings:
     neural: NeuralConfig
     transform: str
     parent_pid: int  # workers in other processes leave Ctrl-C to this one
+    given: tuple[int, ...] = ()  # column indices of Z
+    conditional: bool = False  # I(X;Y|Z) (Z may be empty: selection's first step)
+    k_perm: int = 5
 
 
 def _type_columns(frame, names: list[str], discrete: list[str], continuous: list[str],
@@ -233,7 +252,8 @@ def pair_seed(seed: int, i: int, j: int) -> int:
 
 def score_pair(values: np.ndarray, numeric: np.ndarray, cols: Columns, i: int, j: int,
                settings: PairSettings, seed: int) -> PairScore:
-    """Estimate I(column i; column j) on the rows where both are present (MI in nats)."""
+    """Estimate I(column i; column j) (given the columns ``settings.given`` when
+    ``settings.conditional``) on the rows where all of them are present (MI in nats)."""
     from mitool.estimators.caps import apply_cap, entropy_cap, side_entropies
     from mitool.estimators.registry import run_estimator
     from mitool.inference import InferenceSpec, attach_inference
@@ -241,7 +261,10 @@ def score_pair(values: np.ndarray, numeric: np.ndarray, cols: Columns, i: int, j
     t0 = time.perf_counter()
     a, b = cols.names[i], cols.names[j]
     va, vb = np.asarray(values[:, i]), np.asarray(values[:, j])
-    rows = np.flatnonzero(~np.isnan(va) & ~np.isnan(vb))
+    keep = ~np.isnan(va) & ~np.isnan(vb)
+    for g in settings.given:
+        keep &= ~np.isnan(np.asarray(values[:, g]))
+    rows = np.flatnonzero(keep)
     n = int(rows.size)
     est = settings.estimator
 
@@ -249,7 +272,8 @@ def score_pair(values: np.ndarray, numeric: np.ndarray, cols: Columns, i: int, j
         return PairScore(a, b, mi, n, time.perf_counter() - t0, est, note=note, **kw)
 
     if n < settings.k + 2:
-        return done(note=f"only {n} rows have both values (need more than k + 1 = "
+        both = "every value of the pair and the given columns" if settings.given else "both values"
+        return done(note=f"only {n} rows have {both} (need more than k + 1 = "
                          f"{settings.k + 1})")
     typed = []
     for idx, v in ((i, va), (j, vb)):
@@ -271,11 +295,17 @@ def score_pair(values: np.ndarray, numeric: np.ndarray, cols: Columns, i: int, j
 
     data = PreparedData(block(typed[0], xa), block(typed[1], xb), [a], [b],
                         np.array([typed[0].discrete]), np.array([typed[1].discrete]))
+    if settings.conditional:
+        try:
+            data = _with_given(data, values, numeric, cols, settings.given, rows, block)
+        except InputError as exc:
+            return done(note=str(exc))
     try:
         opts = RunOptions(k=settings.k, seed=seed, neural=settings.neural,
                           permutations=settings.permutations, transform=settings.transform)
         r = run_estimator(est, data, opts)
-        attach_inference(r, data, opts, InferenceSpec(settings.permutations, 0))
+        attach_inference(r, data, opts,
+                         InferenceSpec(settings.permutations, 0, settings.k_perm))
         entropies = side_entropies(data)
         apply_cap(r, entropy_cap(data, entropies))  # never above what a discrete side carries
     except MitoolError as exc:
@@ -287,7 +317,30 @@ def score_pair(values: np.ndarray, numeric: np.ndarray, cols: Columns, i: int, j
     note = "; ".join(said) if said else None
     return done(mi=r.mi, note=note, mi_raw=d.get("mi_raw", r.mi), p_value=d.get("p_value"),
                 entropies=entropies,
-                null_p95=d.get("null_p95"), method=d.get("method") or d.get("bound"))
+                null_p95=d.get("null_p95"),
+                method=d.get("method") or d.get("bound") or d.get("chosen"))
+
+
+def _with_given(data: PreparedData, values: np.ndarray, numeric: np.ndarray, cols: Columns,
+                given: tuple[int, ...], rows: np.ndarray, block) -> PreparedData:
+    """``data`` with the given columns as Z on ``rows``; a given column constant on these
+    rows conditions on nothing and is left out (Z may end up (n, 0): plain I(X;Y))."""
+    import dataclasses
+
+    blocks, names, disc = [], [], []
+    for g in given:
+        col = TypedColumn(np.asarray(values[:, g]), _copy_info(cols.info[g]),
+                          np.asarray(numeric[:, g]) if cols.has_numeric[g] else None)
+        t = check_levels(col, rows)
+        v = t.values[rows]
+        if np.all(v == v[0]):
+            continue
+        blocks.append(block(t, v))
+        names.append(cols.names[g])
+        disc.append(t.discrete)
+    z = np.hstack(blocks) if blocks else np.empty((rows.size, 0))
+    return dataclasses.replace(data, z=z, z_names=names, z_discrete=np.array(disc, dtype=bool),
+                               memo={})
 
 
 def _copy_info(info: ColumnKind) -> ColumnKind:
@@ -495,8 +548,9 @@ def pairs(
     data: Any,
     target: str | None = None,
     columns: str | list[str] | None = None,
-    estimator: str = "ksg",
+    estimator: str | None = None,
     *,
+    given: str | list[str] | None = None,
     seed: int = 0,
     unit: str = "nats",
     table: TableOptions | None = None,
@@ -508,14 +562,19 @@ def pairs(
     parallel: Parallel | None = None,
     progress: ProgressCallback | None = None,
 ) -> PairsResult:
-    """MI of every selected column with ``target`` or, without a target, of every column pair.
+    """MI of every selected column with ``target`` or, without a target, of every column pair;
+    with ``given``, the conditional MI given those columns.
 
     Parameters
     ----------
     data : a CSV/TSV/Parquet path, raw bytes or a pandas DataFrame.
     target : the column every other is scored against; None: every pair of columns.
     columns : names/globs to screen (default: every column but the target).
-    estimator : one registered estimator (k-NN, ``gcmi``, neural).
+    estimator : one registered estimator (k-NN, ``gcmi``, neural; default ``ksg``); with
+        ``given`` one that estimates I(X;Y|Z) (default ``auto-cmi``).
+    given : names/globs of conditioning columns Z: each column is scored by I(X;Y|Z), what
+        it tells about the target beyond Z; Z is left out of the candidates, and with
+        ``inference`` the p-values come from the local permutation test (``k_perm``).
     seed : every pair derives its own seed from it (the same on every backend).
     unit : "nats" or "bits".
     table : how the table is read and typed (``TableOptions``).
@@ -539,6 +598,9 @@ def pairs(
     >>> r = mitool.pairs("sample_data/wine.csv", target="target")
     >>> r.scores[0].x
     'flavanoids'
+    >>> r = mitool.pairs("sample_data/wine.csv", target="target", given="flavanoids")
+    >>> r.to_dict()["quantity"]
+    'I(X;Y|Z)'
     >>> from mitool.screening import Parallel
     >>> r = mitool.pairs(df, parallel=Parallel(jobs=-1, backend="dask"))
     """
@@ -553,16 +615,22 @@ def pairs(
     spec.validate()
     par = parallel or Parallel()
     par.validate()
-    permutations, k, transform = spec.permutations, knn.k, knn.transform or "standardize"
+    # CMI: normal scores by default, as in ``estimate`` with Z (heavy tails cost k-NN CMI)
+    permutations, k = spec.permutations, knn.k
+    transform = knn.transform or ("copula" if given is not None else "standardize")
     jobs, backend, address = par.jobs, par.backend, par.address
-    (estimator,) = _one_estimator(estimator, "estimator", parse_estimators)
+    conditional = given is not None
+    if estimator is None:
+        estimator = "auto-cmi" if conditional else "ksg"
+    (estimator,) = _one_estimator(estimator, "estimator", parse_estimators, conditional)
     if prescreen is not None:
-        (prescreen,) = _one_estimator(prescreen, "prescreen", parse_estimators)
+        (prescreen,) = _one_estimator(prescreen, "prescreen", parse_estimators, conditional)
     if refine is not None and (not isinstance(refine, int) or refine < 1):
         raise UsageError(f"{{param}} must be a positive integer, got {refine}",
                          parameter="refine")
     if refine is not None and prescreen is None:
-        prescreen = "gcmi"  # milliseconds per pair: the natural first pass
+        # milliseconds per pair: the natural first pass
+        prescreen = "gcmi-cmi" if conditional else "gcmi"
     if prescreen is not None and prescreen == estimator:
         raise UsageError(f"--prescreen {prescreen} is the --estimator itself: --refine re-scores "
                          "the top pairs of a cheaper estimator with a better one")
@@ -576,18 +644,27 @@ def pairs(
         raise UsageError("{param} works with estimate only for now; add the parts as columns "
                          "of the table to screen them", parameter="datetime_parts",
                          function="TableOptions")
-    data, table, columns, target = flatten_columns(data, table, columns, target)
+    data, table, columns, target, given = flatten_columns(data, table, columns, target, given)
     col_specs = split_specs(columns) or ["*"]
     tgt = split_specs(target)
     if len(tgt) > 1:
         raise UsageError("{param} takes one column", parameter="target")
+    given_specs = split_specs(given) if conditional else None
+    if conditional and not given_specs:
+        raise UsageError("{param} names no column", parameter="given")
     disc, cont = table.discrete_columns, table.continuous_columns
     max_rows = table.max_rows
     loaded = load_frame(data, col_specs, tgt or col_specs, table.input_format, set(cont),
-                        table.csv)
+                        table.csv, columns_z=given_specs)
     frame, names, tnames = loaded.frame, loaded.x, loaded.y
+    zs: list[str] = list(dict.fromkeys(loaded.z or []))
+    if tgt and tnames[0] in zs:
+        raise UsageError(f"{{param}} '{tnames[0]}' is the target: I(X;Y|Y) is 0 for every "
+                         "column; drop it from --given", parameter="given")
     if tgt:
-        names = [c for c in names if c != tnames[0]] + [tnames[0]]
+        names = [c for c in names if c != tnames[0] and c not in zs] + zs + [tnames[0]]
+    else:
+        names = [c for c in names if c not in zs] + zs
     for param, given in (("discrete", disc), ("continuous", cont)):
         for c in given:
             if c not in names:
@@ -610,18 +687,22 @@ def pairs(
         more = f"; and {len(skipped) - MAX_LISTED} more" if len(skipped) > MAX_LISTED else ""
         warnings.append(f"skipped {len(skipped)} column(s): {shown}{more}")
     index = {c: i for i, c in enumerate(cols.names)}
+    given_idx, zs = _given_columns(zs, index, skipped, warnings)
     if tgt:
         t = tnames[0]
         if t not in index:
             reason = next(s["reason"] for s in skipped if s["column"] == t)
             raise InputError(f"the target '{t}' cannot be screened against: {reason}")
-        todo_ij = [(index[c], index[t]) for c in cols.names if c != t]
+        todo_ij = [(index[c], index[t]) for c in cols.names if c != t and c not in zs]
         if not todo_ij:
-            raise UsageError("no columns to screen besides the target")
+            raise UsageError("no columns to screen besides the target"
+                             + (" and the --given columns" if zs else ""))
     else:
-        if len(cols.names) < 2:
-            raise UsageError("all-pairs screening needs at least two usable columns")
-        todo_ij = list(combinations(range(len(cols.names)), 2))
+        free = [i for i, c in enumerate(cols.names) if c not in zs]
+        if len(free) < 2:
+            raise UsageError("all-pairs screening needs at least two usable columns"
+                             + (" besides the --given ones" if zs else ""))
+        todo_ij = list(combinations(free, 2))
 
     present = (~np.isnan(values)).sum(axis=0)
     cfg = neural or NeuralConfig()
@@ -630,7 +711,9 @@ def pairs(
         todo = [(i, j, pair_seed(seed, i, j)) for i, j in ij]
         cost = [float(min(present[i], present[j])) for i, j in ij]
         chunks = _chunks(todo, cost, workers)
-        settings = PairSettings(name, k, permutations, cfg, transform, os.getpid())
+        settings = PairSettings(name, k, permutations, cfg, transform, os.getpid(),
+                                given=tuple(given_idx), conditional=conditional,
+                                k_perm=spec.k_perm)
         got = _run(chunks, values, numeric, cols, settings, backend, jobs, address, progress,
                    len(todo), stage)
         # back in the order of the pairs, whatever order the workers finished in, so that
@@ -666,12 +749,38 @@ def pairs(
         k=k, seed=seed, n_rows=len(frame), permutations=permutations, scores=scores,
         seconds=time.perf_counter() - t0, backend=backend, jobs=jobs, warnings=warnings,
         skipped=skipped, columns=[c.to_dict() for c in cols.info], prescreen=prescreen,
-        refine=refine,
+        refine=refine, given=zs if conditional else None,
+        k_perm=spec.k_perm if conditional and permutations else None,
     )
 
 
-def _one_estimator(spec, param: str, parse) -> list[str]:
-    names = parse(spec)
+def _given_columns(zs: list[str], index: dict[str, int], skipped: list[dict[str, str]],
+                   warnings: list[str]) -> tuple[list[int], list[str]]:
+    """The indices of the given columns that were typed; a constant one conditions on
+    nothing and is dropped with a warning, any other unusable one is refused."""
+    kept: list[int] = []
+    names: list[str] = []
+    for c in zs:
+        if c in index:
+            kept.append(index[c])
+            names.append(c)
+            continue
+        reason = next(s["reason"] for s in skipped if s["column"] == c)
+        if reason.startswith("constant"):
+            warnings.append(f"--given column '{c}' is constant: conditioning on it changes "
+                            "nothing, so it is left out of Z")
+            continue
+        raise InputError(f"cannot condition on the --given column '{c}': {reason}")
+    return kept, names
+
+
+def _one_estimator(spec, param: str, parse, conditional: bool = False) -> list[str]:
+    try:
+        names = parse(spec, conditional=conditional)
+    except UsageError as exc:  # here Z is --given (given=), not estimate's --z
+        exc.template = exc.template.replace("--z", "--given")
+        exc.parameter = param
+        raise
     if len(names) != 1:
         raise UsageError(f"{{param}} takes one estimator, got {', '.join(names)}",
                          parameter=param)

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mitool"
 
 CORE = ("errors", "device", "seed", "atomic", "jsonout", "pvalues", "units", "durations",
         "normalize")
-USE_CASES = ("estimation", "screening", "inference", "gate", "timeseries")
+USE_CASES = ("estimation", "screening", "selection", "inference", "gate", "timeseries")
 
 # wing -> the mitool wings it may import (itself always allowed)
 ALLOWED: dict[str, set[str]] = {
@@ -181,5 +181,6 @@ def test_the_entry_points_take_config_objects():
     import mitool.cluster
 
     assert len(inspect.signature(mitool.estimate).parameters) <= 12
-    assert len(inspect.signature(mitool.pairs).parameters) <= 14
+    assert len(inspect.signature(mitool.pairs).parameters) <= 15  # 15: given (issue 22)
+    assert len(inspect.signature(mitool.select).parameters) <= 15
     assert len(inspect.signature(mitool.cluster.cluster).parameters) <= 12

@@ -14,7 +14,7 @@ import pytest
 from mitool.cli import app
 from mitool.cli.estimate import CSV_FIELDS as ESTIMATE_CSV_FIELDS
 
-REPORT_COMMANDS = ["estimate", "pairs", "cluster"]
+REPORT_COMMANDS = ["estimate", "pairs", "select", "cluster"]
 TABLE_OPTIONS = ["--discrete", "--continuous", "--max-rows", "--input-format", "--sep",
                  "--decimal", "--thousands", "--seed", "--quiet"]
 OUTPUT_OPTIONS = ["--format", "--output", "--unit"]
@@ -86,7 +86,7 @@ def test_shared_options_are_declared_once(runner):
     assert by_flag["sample"]["--seed"] == by_flag["estimate"]["--seed"]
 
 
-@pytest.mark.parametrize("command", ["estimate", "pairs", "cluster", "sample"])
+@pytest.mark.parametrize("command", ["estimate", "pairs", "select", "cluster", "sample"])
 def test_every_command_help_has_an_example(runner, command):
     assert f"Example: mitool {command} " in _help(runner, command)
 

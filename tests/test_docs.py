@@ -74,6 +74,10 @@ def test_every_pairs_key_is_documented(table):
         normalized=True)
     doc["top"] = 3  # only with --top (the CLI adds it)
     assert not _undocumented(doc, SCHEMA)
+    given = mitool.pairs(table, target="label", given="x0", estimator="gcmi-cmi",
+                         inference=InferenceSpec(5)).to_dict()
+    assert {"given", "conditional", "quantity", "k_perm"} <= set(given)
+    assert not _undocumented(given, SCHEMA)
 
 
 def test_every_cluster_key_is_documented(tmp_path):
@@ -106,7 +110,7 @@ def test_every_estimator_has_a_schema_section(name):
     assert re.search(rf"^- (neural \()?[^:\n]*`{re.escape(name)}`", section, re.M), name
 
 
-@pytest.mark.parametrize("command", ["estimate", "pairs", "cluster", "sample", "te"])
+@pytest.mark.parametrize("command", ["estimate", "pairs", "select", "cluster", "sample", "te"])
 def test_every_command_has_help_with_an_example(runner, command):
     out = runner.invoke(app, [command, "--help"])
     assert out.exit_code == 0
@@ -131,6 +135,7 @@ def _slug(heading: str) -> str:
 
 
 @pytest.mark.parametrize("path", ["mitool.estimation.estimate", "mitool.screening.pairs",
+                                  "mitool.selection.select",
                                   "mitool.cluster.api.cluster"])
 def test_entry_points_have_structured_docstrings(path):
     module, _, name = path.rpartition(".")

@@ -115,3 +115,74 @@ def test_neural_pairs_have_per_pair_seeds(table):
     b = mitool.pairs(table, columns="weak,strong,noise_a", estimator="smile", neural=cfg, parallel=Parallel(jobs=2))
     assert [s.mi for s in a.scores] == [s.mi for s in b.scores]  # not the worker count
     assert a.scores[0].method.startswith("SMILE")
+
+
+# ----------------------------------------------------------------------------- --given (issue 22)
+
+@pytest.fixture(scope="module")
+def redundant(tmp_path_factory):
+    """y = a + b + noise, c a near-copy of a (see tests/test_select.py)."""
+    from test_select import redundant_table
+
+    path = tmp_path_factory.mktemp("given") / "r.csv"
+    redundant_table().to_csv(path, index=False)
+    return path
+
+
+def test_given_ranks_what_a_column_adds_so_the_copy_drops(redundant):
+    plain = mitool.pairs(redundant, target="y", estimator="gcmi")
+    assert [s.x for s in plain.scores][:3] in (["a", "c", "b"], ["c", "a", "b"])
+    r = mitool.pairs(redundant, target="y", given="a", inference=InferenceSpec(19))
+    assert r.estimator == "auto-cmi" and r.given == ["a"]
+    order = [s.x for s in r.scores]
+    assert "a" not in order and order[0] == "b" and order.index("b") < order.index("c")
+    b, c = r.scores[0], next(s for s in r.scores if s.x == "c")
+    assert b.mi == pytest.approx(0.5 * np.log(5.0), abs=0.08)  # I(b; y | a), Gaussian
+    assert c.mi < 0.03 and c.p_value > 0.05 and b.p_value == pytest.approx(1 / 20)
+    assert b.q_value is not None
+    doc = r.to_dict()
+    assert doc["schema_version"] == 3 and doc["quantity"] == "I(X;Y|Z)"
+    assert doc["given"] == ["a"] and doc["conditional"] is True and doc["k_perm"] == 5
+    assert "local permutation" in doc["p_values"]
+    assert "given" not in plain.to_dict() and "quantity" not in plain.to_dict()
+
+
+def test_given_with_threads_and_a_prescreen(redundant):
+    a = mitool.pairs(redundant, target="y", given="a", estimator="gcmi-cmi")
+    b = mitool.pairs(redundant, target="y", given="a", estimator="gcmi-cmi",
+                     parallel=Parallel(jobs=2, backend="threading"))
+    assert [(s.x, s.mi) for s in a.scores] == [(s.x, s.mi) for s in b.scores]
+    r = mitool.pairs(redundant, target="y", given="a", estimator="ksg-cmi", refine=2)
+    assert r.prescreen == "gcmi-cmi" and r.scores[0].x == "b"
+    with pytest.raises(UsageError, match="with --given use auto-cmi"):
+        mitool.pairs(redundant, target="y", given="a", estimator="ksg")
+    with pytest.raises(UsageError, match="is the target"):
+        mitool.pairs(redundant, target="y", given="y")
+
+
+def test_given_on_a_local_dask_cluster_matches_local(redundant):
+    pytest.importorskip("dask.distributed")
+    a = mitool.pairs(redundant, target="y", given="a,c", estimator="gcmi-cmi")
+    b = mitool.pairs(redundant, target="y", given="a,c", estimator="gcmi-cmi",
+                     parallel=Parallel(backend="dask", jobs=2))
+    assert [(s.x, s.mi) for s in a.scores] == [(s.x, s.mi) for s in b.scores]
+    assert a.scores[0].x == "b" and {s.x for s in a.scores} == {"b", "noise1", "noise2"}
+
+
+def test_cli_given_json_table_and_errors(runner, redundant):
+    r = runner.invoke(app, ["pairs", str(redundant), "--target", "y", "--given", "a", "-f",
+                            "json", "-e", "gcmi-cmi"])
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["given"] == ["a"] and doc["pairs"][0]["x"] == "b"
+    assert doc["pairs"][0]["estimator"] == "gcmi-cmi"
+    r = runner.invoke(app, ["pairs", str(redundant), "--target", "y", "-g", "a", "-q",
+                            "-e", "gcmi-cmi"])
+    assert r.exit_code == 0 and "I(X; y | a)" in r.stdout and "CMI (nats)" in r.stdout
+    for bad, says in ((["--given", "y"], "--given 'y' is the target"),
+                      (["--given", "a", "-e", "ksg"], "with --given use auto-cmi"),
+                      (["-e", "gcmi-cmi"], "give Z columns (--given)"),
+                      (["--given", "zz"], "zz")):
+        r = runner.invoke(app, ["pairs", str(redundant), "--target", "y", *bad])
+        assert r.exit_code == 2, (bad, r.stderr)
+        assert says in r.stderr and "Traceback" not in r.stderr

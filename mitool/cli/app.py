@@ -37,9 +37,9 @@ def _root(
 
 
 # --- each command lives in its own module and registers itself here ------------------------
-from mitool.cli import cluster, estimate, pairs, sample, te  # noqa: E402
+from mitool.cli import cluster, estimate, pairs, sample, select, te  # noqa: E402
 
-for _command in (estimate, sample, pairs, cluster, te):
+for _command in (estimate, sample, pairs, select, cluster, te):
     _command.register(app)
 
 

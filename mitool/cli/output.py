@@ -55,7 +55,8 @@ def _escape(text: str) -> str:
 
 
 # library parameter -> command-line flag, where the flag is not "--" + the name with dashes
-FLAGS = {"estimators": "--estimator", "on": "--gate-on", "input_format": "--input-format"}
+FLAGS = {"estimators": "--estimator", "on": "--gate-on", "input_format": "--input-format",
+         "max_features": "--k"}  # select: --k is how many columns to select
 
 
 def flag_for(parameter: str) -> str:

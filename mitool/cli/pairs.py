@@ -1,4 +1,5 @@
-"""``mitool pairs``: screen columns against a target (or all pairs) for dependence."""
+"""``mitool pairs``: screen columns against a target (or all pairs) for dependence, or for
+conditional dependence given some columns (``--given``)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def pairs_command(
     *,
     target: str | None = typer.Option(None, "--target", "-t", help="Score every column against this one; without it, every pair of columns."),
     columns: list[str] = typer.Option([], "--columns", "-c", help="Columns to screen (names or globs, comma-separated, repeatable). Default: all."),
-    estimator: str = typer.Option("ksg", "--estimator", "-e", help="Any mitool estimator (ksg, sklearn, gcmi, or a neural one: slow, see --refine)."),
+    given: list[str] = typer.Option([], "--given", "-g", help="Conditioning columns Z (names or globs, comma-separated, repeatable): rank by I(X;target|Z), what each column adds to Z; Z is not screened."),
+    estimator: str | None = typer.Option(None, "--estimator", "-e", help="Any mitool estimator (default ksg; sklearn, gcmi, or a neural one: slow, see --refine). With --given: auto-cmi (default), ksg-cmi or gcmi-cmi."),
     prescreen: str | None = typer.Option(None, "--prescreen", help="Cheap estimator that scores every pair first; --estimator then re-scores only the top --refine pairs."),
     refine: int | None = typer.Option(None, "--refine", help="Re-score only the N highest pairs of --prescreen with --estimator."),
     k: int = typer.Option(3, "--k", help="Neighbours for the k-NN estimators."),
@@ -50,7 +52,8 @@ def pairs_command(
     output: OutputOption = None,
     discrete: DiscreteOption,
     continuous: ContinuousOption,
-    permutations: int = typer.Option(0, "--permutations", help="Permutation p-value per pair with N shuffles (plus Benjamini-Hochberg q-values over all pairs)."),
+    permutations: int = typer.Option(0, "--permutations", help="Permutation p-value per pair with N shuffles (plus Benjamini-Hochberg q-values over all pairs). With --given: a local permutation of X among the --k-perm rows nearest in Z."),
+    k_perm: int = typer.Option(5, "--k-perm", help="With --given and --permutations: the rows nearest in Z among which each row's X is redrawn (Runge 2018)."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Parallel workers (-1: all cores)."),
     backend: str = typer.Option("loky", "--backend", help="loky (local processes), threading, ray or dask (ray/dask need their extras)."),
     address: str | None = typer.Option(None, "--address", help="Ray or Dask cluster address, e.g. tcp://host:8786 (default: a local cluster)."),
@@ -61,7 +64,7 @@ def pairs_command(
     thousands: ThousandsOption = None,
     encoding: EncodingOption = None,
     normalize: NormalizeOption = False,
-    transform: str = typer.Option("standardize", "--transform", help="ksg: standardize or copula."),
+    transform: str | None = typer.Option(None, "--transform", help="k-NN: standardize (default) or copula (the default with --given)."),
     seed: SeedOption = 0,
     top: int | None = typer.Option(None, "--top", help="Report only the N highest pairs (every format)."),
     heatmap: Path | None = typer.Option(None, "--heatmap", help="All-pairs mode: draw the MI matrix to this PNG."),
@@ -72,6 +75,8 @@ def pairs_command(
     Every pair derives its own seed from --seed, so results do not depend on --jobs.
 
     Example: mitool pairs sample_data/wine.csv --target target --permutations 100
+
+    Example: mitool pairs sample_data/wine.csv --target target --given flavanoids
     """
     with guarded():
         from mitool.errors import UsageError
@@ -90,10 +95,10 @@ def pairs_command(
         with cli_output.progress_reporter("pairs", quiet) as progress:
             result = pairs(
                 source, target=target, columns=columns or None, estimator=estimator,
-                seed=seed, unit=unit.value,
+                given=given or None, seed=seed, unit=unit.value,
                 table=table_options(discrete, continuous, max_rows, input_format, sep,
                                     decimal, thousands, encoding),
-                knn=KnnConfig(k, transform), inference=InferenceSpec(permutations),
+                knn=KnnConfig(k, transform), inference=InferenceSpec(permutations, 0, k_perm),
                 prescreen=prescreen, refine=refine,
                 parallel=Parallel(jobs, backend, address), progress=progress,
             )
@@ -114,8 +119,10 @@ def pairs_command(
                 from mitool.plotting import draw_heatmap
 
                 names, matrix = result.matrix()
+                what = (f"pairwise MI given {', '.join(result.given)}"
+                        if result.given is not None else "pairwise MI")
                 draw_heatmap(names, matrix, heatmap, result.unit,
-                             f"pairwise MI ({result.estimator})")
+                             f"{what} ({result.estimator})")
         cli_output.write_after_report(
             {"--heatmap": heatmap_writer, "--output": cli_output.report_writer(output, emitted)},
             emitted,
@@ -127,6 +134,10 @@ def _render(doc: dict) -> None:
     from rich.table import Table
 
     title = f"MI with '{doc['target']}'" if doc["target"] else "MI of every column pair"
+    if "given" in doc:
+        z = ", ".join(doc["given"]) or "nothing (every given column was constant)"
+        title = (f"I(X; {doc['target']} | {z}): what each column adds to the given ones"
+                 if doc["target"] else f"I(X; Y | {z}) of every column pair")
     rows = doc["pairs"]
     est = doc["estimator"]
     if doc["prescreen"]:
@@ -135,12 +146,15 @@ def _render(doc: dict) -> None:
     caption = (f"{doc['input']['path']}: {doc['input']['n_rows']:,} rows, {est} (k={doc['k']}), "
                f"{doc['seconds']:.2f}s{shown}")
     if doc["permutations"]:
-        caption += (f"; p-values per pair ({doc['permutations']} permutations), q-values "
-                    "Benjamini-Hochberg over all pairs")
+        local = (f", local: X redrawn among the {doc['k_perm']} rows nearest in the given "
+                 "columns" if "k_perm" in doc else "")
+        caption += (f"; p-values per pair ({doc['permutations']} permutations{local}), "
+                    "q-values Benjamini-Hochberg over all pairs")
     table = Table(title=escape(title), caption=escape(caption))
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("column" if doc["target"] else "pair", overflow="fold")
-    table.add_column(f"MI ({doc['unit']})", justify="right", no_wrap=True)
+    mi_head = "CMI" if "given" in doc else "MI"
+    table.add_column(f"{mi_head} ({doc['unit']})", justify="right", no_wrap=True)
     if doc["prescreen"]:
         table.add_column(f"{doc['prescreen']}", justify="right", no_wrap=True)
     if doc["permutations"]:

@@ -73,6 +73,7 @@ def test_through_estimate_with_z_its_local_test_and_a_cap():
     rng = np.random.default_rng(8)
     z = rng.normal(size=1000)
     x = (z + rng.normal(size=1000) > 0).astype(int)
-    frame = pd.DataFrame({"x": x, "y": x + 0.05 * rng.normal(size=1000), "z": z})
+    frame = pd.DataFrame({"x": np.array(["lo", "hi"])[x], "y": x + 0.05 * rng.normal(size=1000),
+                          "z": z})
     r = mitool.estimate(frame, "x", "y", "gbm-cmi", z="z", seed=0).result("gbm-cmi")
     assert r.mi <= r.details["cap"] + 1e-12 <= np.log(2) + 1e-12

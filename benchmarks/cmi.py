@@ -224,7 +224,7 @@ NULL_TASKS = ("chain", "fork", "collider CMI 0.1")
 
 def null(seeds: int, n: int, permutations: int, estimators: list[str] | None = None,
          plain: bool = True, tasks: tuple[str, ...] = NULL_TASKS, k_perm: int | None = None,
-         tag: str = "null") -> None:
+         tag: str = "null", first_seed: int = 0) -> None:
     """Level (chains, forks) and power (collider) of the default run's local test.
     ``estimators=["auto-cmi"]`` is the cheap honest setup: the headline's p-value is the
     same (its components are tested inside it) without the rows beside it."""
@@ -238,7 +238,7 @@ def null(seeds: int, n: int, permutations: int, estimators: list[str] | None = N
     rows = []
     with path.open("w") as fh:
         for name in tasks:
-            for s in range(seeds):
+            for s in range(first_seed, first_seed + seeds):
                 d = (synthetic.collider_with_cmi(n, 0.1, seed=2000 + s) if name.startswith(
                     "collider") else synthetic.chain(n, name, seed=2000 + s))
                 r = mitool.estimate(d.frame, "x", "y", estimators, z="z", seed=s,
@@ -414,6 +414,7 @@ def main() -> None:
                          "the plain-shuffle column: the cheap setup")
     ap.add_argument("--tasks", default=None, help="task names separated by ;")
     ap.add_argument("--tag", default="null", help="--null: out/cmi/TAG.jsonl")
+    ap.add_argument("--first-seed", type=int, default=0, help="--null: seeds from this one")
     ap.add_argument("--coverage", action="store_true", help="95%% interval coverage")
     ap.add_argument("--bootstrap", type=int, default=50)
     ap.add_argument("--speed", action="store_true", help="--z 3 columns vs no Z, N = --n")
@@ -427,7 +428,7 @@ def main() -> None:
     elif args.null:
         null(args.seeds, args.n, args.permutations,
              ["auto-cmi"] if args.headline_only else None, not args.headline_only,
-             tuple(tasks) if tasks else NULL_TASKS, args.k_perm, args.tag)
+             tuple(tasks) if tasks else NULL_TASKS, args.k_perm, args.tag, args.first_seed)
     elif args.coverage:
         coverage(args.seeds, args.n, args.bootstrap, tasks)
     elif args.speed:

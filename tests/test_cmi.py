@@ -127,12 +127,12 @@ def test_a_z_column_in_x_or_y_is_refused_by_name():
 def test_estimators_without_z_are_refused_naming_those_with_it():
     d = synthetic.chain(500, seed=0).frame
     with pytest.raises(UsageError, match="'smile' does not estimate I\\(X;Y\\|Z\\); with --z "
-                                         "use auto-cmi, ksg-cmi, gcmi-cmi"):
+                                         "use auto-cmi, ksg-cmi, gcmi-cmi, gbm-cmi"):
         mitool.estimate(d, "x", "y", "smile", z="z")
     with pytest.raises(UsageError, match="'ksg-cmi' estimates I\\(X;Y\\|Z\\)"):
         mitool.estimate(d, "x", "y", "ksg-cmi")
     assert [r.estimator for r in mitool.estimate(d, "x", "y", "all", z="z").results] == [
-        "auto-cmi", "ksg-cmi", "gcmi-cmi"]
+        "auto-cmi", "ksg-cmi", "gcmi-cmi", "gbm-cmi"]
 
 
 def test_an_identifier_like_z_is_refused():
@@ -253,7 +253,7 @@ def test_cli_exit_2_for_a_z_column_in_x(runner, chain_csv):
 def test_cli_exit_2_for_an_estimator_without_z(runner, chain_csv):
     out = runner.invoke(app, ["estimate", str(chain_csv), "--x", "x", "--y", "y", "--z", "z",
                               "-e", "ksg"])
-    assert out.exit_code == 2 and "with --z use auto-cmi, ksg-cmi, gcmi-cmi" in out.stderr
+    assert out.exit_code == 2 and "with --z use auto-cmi, ksg-cmi, gcmi-cmi, gbm-cmi" in out.stderr
 
 
 def test_cli_gates_with_z(runner, chain_csv, collider_csv):

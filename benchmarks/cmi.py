@@ -344,8 +344,8 @@ def speed(n: int, repeats: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cmi.csv"
         d.frame.to_csv(path, index=False)
-        base = [sys.executable, "-m", "mitool", "estimate", str(path), "--x", "x0", "--y",
-                "y0", "-q"]
+        base = [sys.executable, "-m", "mitool", "estimate", str(path), "--x",
+                ",".join(d.x_names), "--y", ",".join(d.y_names), "-q"]
         for _ in range(repeats):
             for label, extra in (("with --z (3 columns)", ["--z", ",".join(d.z_names)]),
                                  ("without Z", [])):

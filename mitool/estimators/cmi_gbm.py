@@ -5,7 +5,7 @@ Classifier-based CMI (Mukherjee, Asnani & Kannan 2019, "CCMI"): I(X;Y|Z) is the 
 divergence of p(x, y, z) from p(x|z) p(y|z) p(z). Rows from the second are made by a
 nearest-neighbour shuffle: row i keeps its (y_i, z_i) and takes the X of a row nearest to it
 in Z, itself excluded (within each stratum of the discrete Z columns, the X of a random
-other row of the stratum; ``mitool.inference.z_neighbourhoods``, the local permutation
+other row of the stratum; ``mitool.estimators.z_shuffle``, the local permutation
 test's neighbourhoods). A ``HistGradientBoostingClassifier`` (``gbm``'s settings) tells
 joint rows (label 1) from ``NEIGHBOURS`` such product rows each (label 0); by Bayes its
 log-odds less the log class ratio are a critic T(x, y, z) ≈ log p(x,y|z) / p(x|z)p(y|z).
@@ -74,7 +74,7 @@ def neighbour_sources(z: np.ndarray, z_discrete: np.ndarray, k: int, seed: int) 
     its stratum of the discrete Z columns; random other rows of the stratum where there is
     no continuous Z column). A row alone in its stratum is its own source (that product row
     is a joint row, and adds nothing)."""
-    from mitool.inference import z_neighbourhoods
+    from mitool.estimators.z_shuffle import z_neighbourhoods
 
     n = z.shape[0]
     rng = np.random.default_rng([seed, 8209])
@@ -266,7 +266,7 @@ def _estimate(data, seed, permutations, params, folds):
 
 def _fold_permutations(critic, a, b, c, zr, zd, held, permutations, seed, f):
     """The fold's readout on its rows, and on ``permutations`` local permutations of X."""
-    from mitool.inference import K_PERM, local_permutation, z_neighbourhoods
+    from mitool.estimators.z_shuffle import K_PERM, local_permutation, z_neighbourhoods
 
     rng = np.random.default_rng([seed, 23, f])
     rows = held if held.size <= PERMUTATION_ROWS else np.sort(

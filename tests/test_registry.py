@@ -145,7 +145,8 @@ def test_kinds_of_number():
     """Which way each number can be wrong (issue: only bounds may compete for a maximum)."""
     kinds = {n: registry.get(n).kind for n in registry.names()}
     assert {n for n, k in kinds.items() if k == registry.LOWER_BOUND} == {
-        "mine", "mine-biased", "jsd", "nwj", "smile", "gcmi-rot", "gcmi-bound", "gbm"}
+        "mine", "mine-biased", "jsd", "nwj", "smile", "gcmi-rot", "gcmi-bound", "gbm",
+        "gbm-cmi"}
     assert kinds["infonce"] == registry.CAPPED
     assert kinds["ksg"] == kinds["gcmi"] == kinds["auto"] == registry.ESTIMATE
 

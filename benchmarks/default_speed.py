@@ -51,7 +51,10 @@ def run(path: Path, shape: str, extra: list[str], tree: Path | None = None
            "--y", ",".join(f"y{i}" for i in range(dy)), "-f", "json", "-q", *extra]
     env = None if tree is None else {**os.environ, "PYTHONPATH": str(tree)}
     t0 = time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
+    # from the file's folder: `python -m` puts the working directory first on sys.path, so a
+    # run from a checkout would import that checkout whatever PYTHONPATH says
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env,
+                         cwd=path.parent)
     return time.perf_counter() - t0, json.loads(out.stdout)
 
 

@@ -99,5 +99,5 @@ def test_curve_field_is_named_validation(gauss_0511, runner, tmp_path):
                             "--steps", "100", "--format", "json"])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
-    assert doc["schema_version"] == 5
+    assert doc["schema_version"] == 6
     assert set(doc["results"][0]["curve"][0]) == {"step", "train", "validation"}

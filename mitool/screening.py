@@ -230,6 +230,28 @@ def _type_columns(frame, names: list[str], discrete: list[str], continuous: list
     return values, numeric, Columns(kept, infos, disc, has_num, coded), warnings, skipped
 
 
+def _checked_frame(frame, names: list[str], table: TableOptions, seed: int):
+    """The loaded frame once the table options agree with it: every --discrete/--continuous
+    column among ``names``, at least one data row, and at most ``max_rows`` rows (a seeded
+    sample). Shared by ``pairs`` and ``select``."""
+    for param, named in (("discrete", table.discrete_columns),
+                         ("continuous", table.continuous_columns)):
+        for c in named:
+            if c not in names:
+                raise UsageError(f"{{param}} '{c}' is not one of the selected columns",
+                                 parameter=param, function="TableOptions")
+    if len(frame) == 0:
+        raise InputError("the table has a header but no data rows")
+    max_rows = table.max_rows
+    if max_rows is not None:
+        if not isinstance(max_rows, int) or max_rows < 1:
+            raise UsageError(f"{{param}} must be a positive integer, got {max_rows}",
+                             function="TableOptions", parameter="max_rows")
+        if len(frame) > max_rows:
+            frame = frame.sample(n=max_rows, random_state=seed).reset_index(drop=True)
+    return frame
+
+
 def _code_levels(col) -> int | None:
     """The number of levels of a numeric column that looks like a code (2 to FEW_VALUES
     distinct integers), else None. k-NN on such a column reads the MI of the levels spread
@@ -653,7 +675,6 @@ def pairs(
     if conditional and not given_specs:
         raise UsageError("{param} names no column", parameter="given")
     disc, cont = table.discrete_columns, table.continuous_columns
-    max_rows = table.max_rows
     loaded = load_frame(data, col_specs, tgt or col_specs, table.input_format, set(cont),
                         table.csv, columns_z=given_specs)
     frame, names, tnames = loaded.frame, loaded.x, loaded.y
@@ -665,19 +686,7 @@ def pairs(
         names = [c for c in names if c != tnames[0] and c not in zs] + zs + [tnames[0]]
     else:
         names = [c for c in names if c not in zs] + zs
-    for param, given in (("discrete", disc), ("continuous", cont)):
-        for c in given:
-            if c not in names:
-                raise UsageError(f"{{param}} '{c}' is not one of the selected columns",
-                                 parameter=param, function="TableOptions")
-    if len(frame) == 0:
-        raise InputError("the table has a header but no data rows")
-    if max_rows is not None:
-        if not isinstance(max_rows, int) or max_rows < 1:
-            raise UsageError(f"{{param}} must be a positive integer, got {max_rows}",
-                             function="TableOptions", parameter="max_rows")
-        if len(frame) > max_rows:
-            frame = frame.sample(n=max_rows, random_state=seed).reset_index(drop=True)
+    frame = _checked_frame(frame, names, table, seed)
 
     values, numeric, cols, warnings, skipped = _type_columns(
         frame, names, disc, cont, loaded.decimal, loaded.thousands)

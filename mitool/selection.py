@@ -315,7 +315,7 @@ def select(
     ('ksg-cmi', ['flavanoids', 'color_intensity', 'proline'])
     """
     from mitool.estimators.registry import names as registered
-    from mitool.screening import MAX_LISTED, _given_columns, _type_columns
+    from mitool.screening import MAX_LISTED, _checked_frame, _given_columns, _type_columns
     from mitool.units import check_unit, to_unit
 
     t0 = time.perf_counter()
@@ -365,19 +365,7 @@ def select(
         raise UsageError(f"{{param}} '{t}' is the target: it cannot condition on itself",
                          parameter="given")
     names = [c for c in loaded.x if c != t and c not in zs] + zs + [t]
-    for param, named in (("discrete", disc), ("continuous", cont)):
-        for c in named:
-            if c not in names:
-                raise UsageError(f"{{param}} '{c}' is not one of the selected columns",
-                                 parameter=param, function="TableOptions")
-    if len(frame) == 0:
-        raise InputError("the table has a header but no data rows")
-    if table.max_rows is not None:
-        if not isinstance(table.max_rows, int) or table.max_rows < 1:
-            raise UsageError(f"{{param}} must be a positive integer, got {table.max_rows}",
-                             function="TableOptions", parameter="max_rows")
-        if len(frame) > table.max_rows:
-            frame = frame.sample(n=table.max_rows, random_state=seed).reset_index(drop=True)
+    frame = _checked_frame(frame, names, table, seed)
 
     values, numeric, cols, warnings, skipped = _type_columns(
         frame, names, disc, cont, loaded.decimal, loaded.thousands)

@@ -52,6 +52,8 @@ from mitool.estimators.gbm_critic import (
     PRODUCTS_MAX,
     THREADS,
     _dv_of,
+    ceiling_warning,
+    fold_readouts,
 )
 
 NAME = "gbm-cmi"
@@ -229,37 +231,25 @@ def _estimate(data, seed, permutations, params, folds):
                                                     seed, f)
             perm_obs.append(perm_obs_f)
             perm_null.append(null_f)
-    w = np.asarray(sizes, dtype=float) / sum(sizes)
-    mi_raw = float(np.dot(w, reads))
+    mi_raw, folded = fold_readouts(reads, ses, sizes, perm_obs, perm_null)
     details = {
         "method": "gradient-boosted classifier of joint rows against rows with X taken from "
                   "a nearest neighbour in Z (CCMI); its log-odds read as a Donsker-Varadhan "
                   "bound on rows it never saw (cross-fitted); approximately a bound (the "
                   "product rows are a k-NN approximation of p(x|z)p(y|z)p(z))",
-        "mi_raw": mi_raw, "folds": folds, "fold_mi_raw": [round(r, 6) for r in reads],
-        "spread": float(np.sqrt(np.sum((w * np.asarray(ses)) ** 2))),
+        **folded,
         "neighbours": NEIGHBOURS, "readout_neighbours": READ_NEIGHBOURS,
         "boosting_iterations": iters, "blend": blends,
     }
     if permutations:
-        null = [float(np.dot(w, d)) for d in zip(*perm_null, strict=True)]
-        details.update(
-            permutation_statistic=float(np.dot(w, perm_obs)), null_mi_raw=null,
-            null_mi=[max(0.0, v) for v in null], fold_permutation_statistic=perm_obs,
-            fold_null_mi_raw=perm_null,
-            permutation_scheme="each fold's trained classifier read on its own rows with X "
-                               "redrawn within Z-neighbourhoods (local permutation, no "
-                               "refitting); the smallest of the folds' p-values times the "
-                               "number of folds (Bonferroni)")
+        details["permutation_scheme"] = (
+            "each fold's trained classifier read on its own rows with X redrawn within "
+            "Z-neighbourhoods (local permutation, no refitting); the smallest of the folds' "
+            "p-values times the number of folds (Bonferroni)")
     notes = [f"a boosted classifier of joint against k-NN-in-Z product rows (CCMI), read as a "
              f"DV bound on held-out rows ({folds} folds); approximately a lower bound: the "
              "product rows take X from a near, not an equal, Z"]
-    warnings = []
-    ceiling = math.log(min(sizes))
-    if mi_raw > ceiling - 1.0:
-        warnings.append(f"estimate {mi_raw:.3f} nats is within 1 nat of the DV readout's "
-                        f"ceiling {ceiling:.2f} (log of the rows per fold): the true CMI may "
-                        "be higher")
+    warnings = ceiling_warning(mi_raw, sizes, "CMI")
     return EstimatorResult(NAME, max(0.0, mi_raw), time.perf_counter() - t0, notes=notes,
                            warnings=warnings, details=details)
 

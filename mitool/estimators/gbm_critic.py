@@ -449,17 +449,12 @@ def _estimate(data, seed, permutations, params, options, negatives, folds, read_
             perm_obs.append(_dv(critic, ra, rb, sh)[0])
             perm_null.append([_dv(critic, ra, rb[rng.permutation(rows.size)], sh)[0]
                               for _ in range(permutations)])
-    w = np.asarray(sizes, dtype=float) / sum(sizes)
-    mi_raw = float(np.dot(w, reads))
-    spread = float(np.sqrt(np.sum((w * np.asarray(ses)) ** 2)))
+    mi_raw, folded = fold_readouts(reads, ses, sizes, perm_obs, perm_null)
     details = {
         "method": "gradient-boosted classifier of joint against shuffled pairs; its log-odds "
                   "(less the log class ratio) read as a Donsker-Varadhan bound on rows it "
                   "never saw (cross-fitted)",
-        "mi_raw": mi_raw,
-        "folds": folds,
-        "fold_mi_raw": [round(r, 6) for r in reads],
-        "spread": spread,
+        **folded,
         "negatives": negatives,
         "readout_shifts": int(read_shifts),
         "boosting_iterations": iters,
@@ -469,14 +464,10 @@ def _estimate(data, seed, permutations, params, options, negatives, folds, read_
     if blends:
         details["blend"] = blends
     if permutations:
-        null = [float(np.dot(w, d)) for d in zip(*perm_null, strict=True)]
-        details.update(
-            permutation_statistic=float(np.dot(w, perm_obs)), null_mi_raw=null,
-            null_mi=[max(0.0, v) for v in null],
-            fold_permutation_statistic=perm_obs, fold_null_mi_raw=perm_null,
-            permutation_scheme="each fold's trained classifier read on its own rows with Y "
-                               "shuffled (no refitting); the smallest of the folds' p-values "
-                               "times the number of folds (Bonferroni)")
+        details["permutation_scheme"] = (
+            "each fold's trained classifier read on its own rows with Y shuffled (no "
+            "refitting); the smallest of the folds' p-values times the number of folds "
+            "(Bonferroni)")
     notes = [f"a boosted classifier's log-odds read as a DV lower bound on held-out rows "
              f"({folds} folds, each read by the classifier fitted on the others)"]
     warnings = []
@@ -486,13 +477,36 @@ def _estimate(data, seed, permutations, params, options, negatives, folds, read_
             f"rounds of up to {params['max_iter']} in {sum(out_of_time)} of {folds} folds: "
             "still a held-out lower bound, possibly a looser one; a larger budget may read "
             "higher")
-    ceiling = math.log(min(sizes))
-    if mi_raw > ceiling - 1.0:
-        warnings.append(f"estimate {mi_raw:.3f} nats is within 1 nat of the DV readout's "
-                        f"ceiling {ceiling:.2f} (log of the rows per fold): the true MI may "
-                        "be higher")
+    warnings += ceiling_warning(mi_raw, sizes, "MI")
     return EstimatorResult(NAME, max(0.0, mi_raw), time.perf_counter() - t0, notes=notes,
                            warnings=warnings, details=details)
+
+
+def fold_readouts(reads: list[float], ses: list[float], sizes: list[int],
+                  perm_obs: list[float], perm_null: list[list[float]]) -> tuple[float, dict]:
+    """The cross-fitted readout: the folds' DV readouts weighted by their rows (mi_raw), the
+    spread, and where the folds were permuted, their statistics and null draws (combined
+    by ``mitool.inference`` from the per-fold ones)."""
+    w = np.asarray(sizes, dtype=float) / sum(sizes)
+    mi_raw = float(np.dot(w, reads))
+    details = {"mi_raw": mi_raw, "folds": len(reads),
+               "fold_mi_raw": [round(r, 6) for r in reads],
+               "spread": float(np.sqrt(np.sum((w * np.asarray(ses)) ** 2)))}
+    if perm_null:
+        null = [float(np.dot(w, d)) for d in zip(*perm_null, strict=True)]
+        details.update(permutation_statistic=float(np.dot(w, perm_obs)), null_mi_raw=null,
+                       null_mi=[max(0.0, v) for v in null],
+                       fold_permutation_statistic=perm_obs, fold_null_mi_raw=perm_null)
+    return mi_raw, details
+
+
+def ceiling_warning(mi_raw: float, sizes: list[int], quantity: str) -> list[str]:
+    """A DV readout on n rows cannot exceed log n: near it, the truth may be higher."""
+    ceiling = math.log(min(sizes))
+    if mi_raw <= ceiling - 1.0:
+        return []
+    return [f"estimate {mi_raw:.3f} nats is within 1 nat of the DV readout's ceiling "
+            f"{ceiling:.2f} (log of the rows per fold): the true {quantity} may be higher"]
 
 
 def run(name: str, data: PreparedData, opts: RunOptions) -> EstimatorResult:

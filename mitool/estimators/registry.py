@@ -297,8 +297,8 @@ def _learned_critic_worth(data: PreparedData) -> str | None:
     """Whether a learned critic can change auto's answer here. One column against one with
     ksg competing (enough rows, none repeated) and no heavy tails: KSG is consistent in two
     dimensions and more accurate than a held-out bound at these sizes (about 0.01 nats at
-    N = 5,000), while the critic costs ~90 % of the run. On bmi's nine 1x1 tasks the
-    critic supplied the headline once, on Student-t columns with one degree of freedom,
+    N = 5,000), while the critic costs most of the run. On bmi's nine 1x1 tasks the
+    critic (smile, when this rule was measured; gbm now) supplied the headline once, on Student-t columns with one degree of freedom,
     where k-NN on standardized columns reads 0.178 for 0.224 and the critic 0.222: heavy
     tails keep it (``heavy_tailed``). Elsewhere (a side with 2+ columns, or ksg not
     competing) it may see what the cheap components cannot, and it runs."""

@@ -270,19 +270,21 @@ def null(seeds: int, n: int, permutations: int, estimators: list[str] | None = N
 COVERAGE_TASKS = ["gauss, dim Z = 1", "gauss, dim Z = 3", "gauss, dim Z = 10", "collider"]
 
 
-def coverage(seeds: int, n: int, bootstrap: int, tasks: list[str] | None = None) -> None:
+def coverage(seeds: int, n: int, bootstrap: int, tasks: list[str] | None = None,
+             first_seed: int = 0, tag: str | None = None) -> None:
     """Coverage of the headline's 95% interval (``--bootstrap``: half-sampling) on Gaussian
-    CMI tasks with exact truths; the chosen component's interval, as the CLI reports it."""
+    CMI tasks with exact truths; the chosen component's interval, as the CLI reports it.
+    ``first_seed``: fresh seeds for a check of a setting chosen on earlier ones."""
     import mitool
     from mitool.inference import InferenceSpec
 
     tasks = tasks or COVERAGE_TASKS
-    path = OUT / f"coverage_{n}.jsonl"
+    path = OUT / f"{tag or f'coverage_{n}'}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = []
     with path.open("w") as fh:
         for name in tasks:
-            for s in range(seeds):
+            for s in range(first_seed, first_seed + seeds):
                 frame, xs, ys, zs, truth = task(name, n, 5000 + s)
                 r = mitool.estimate(frame, xs, ys, ["auto-cmi"], z=zs, seed=s,
                                     inference=InferenceSpec(0, bootstrap))
@@ -413,8 +415,9 @@ def main() -> None:
                     help="--null: run auto-cmi alone (its p-value is the default's) and skip "
                          "the plain-shuffle column: the cheap setup")
     ap.add_argument("--tasks", default=None, help="task names separated by ;")
-    ap.add_argument("--tag", default="null", help="--null: out/cmi/TAG.jsonl")
-    ap.add_argument("--first-seed", type=int, default=0, help="--null: seeds from this one")
+    ap.add_argument("--tag", default=None, help="--null/--coverage: out/cmi/TAG.jsonl")
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="--null/--coverage: seeds from this one")
     ap.add_argument("--coverage", action="store_true", help="95%% interval coverage")
     ap.add_argument("--bootstrap", type=int, default=50)
     ap.add_argument("--speed", action="store_true", help="--z 3 columns vs no Z, N = --n")
@@ -428,9 +431,9 @@ def main() -> None:
     elif args.null:
         null(args.seeds, args.n, args.permutations,
              ["auto-cmi"] if args.headline_only else None, not args.headline_only,
-             tuple(tasks) if tasks else NULL_TASKS, args.k_perm, args.tag, args.first_seed)
+             tuple(tasks) if tasks else NULL_TASKS, args.k_perm, args.tag or "null", args.first_seed)
     elif args.coverage:
-        coverage(args.seeds, args.n, args.bootstrap, tasks)
+        coverage(args.seeds, args.n, args.bootstrap, tasks, args.first_seed, args.tag)
     elif args.speed:
         speed(args.n, args.repeats)
     else:

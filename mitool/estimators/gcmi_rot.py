@@ -61,48 +61,61 @@ class RotConfig:
     min_rows: int = 100  # below this a half cannot fit the maps and read them out
 
 
-def _rotation_side(d: int, cfg: RotConfig):
-    """The map h for one side of d whitened columns (None when d < 2: nothing to rotate)."""
+def _rotations(models: int, d: int, cfg: RotConfig, gen):
+    """``models`` independent maps h for one side of d whitened columns, fitted side by side
+    as one batch (one Python step for all of them: the fit is overhead-bound at these
+    sizes); None when d < 2 (nothing to rotate)."""
     import torch
     from torch import nn
 
     planes = min(cfg.planes, d // 2)
     if planes < 1:
         return None
+    f64 = torch.float64
 
-    class RadialRotation(nn.Module):
+    class RadialRotations(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.frame = nn.Parameter(torch.randn(d, 2 * planes, dtype=torch.float64))
-            self.angle = nn.Sequential(nn.Linear(1, cfg.hidden), nn.Tanh(),
-                                       nn.Linear(cfg.hidden, planes)).double()
-            nn.init.zeros_(self.angle[-1].weight)  # φ = 0: start from the identity
-            nn.init.zeros_(self.angle[-1].bias)
+            self.frame = nn.Parameter(torch.randn(models, d, 2 * planes, dtype=f64,
+                                                  generator=gen))
+            # φ(r) = tanh(r·w1 + b1)·w2 + b2, one small network per model; w1, b1 as
+            # nn.Linear(1, h) draws them, w2 = b2 = 0: φ = 0, the identity, at the start
+            # (single precision: the (M, B, hidden) layer is most of a step's time, and an
+            # angle needs no more)
+            f32 = torch.float32
+            self.w1 = nn.Parameter(2 * torch.rand(models, 1, cfg.hidden, generator=gen,
+                                                  dtype=f32) - 1)
+            self.b1 = nn.Parameter(2 * torch.rand(models, 1, cfg.hidden, generator=gen,
+                                                  dtype=f32) - 1)
+            self.w2 = nn.Parameter(torch.zeros(models, cfg.hidden, planes, dtype=f32))
+            self.b2 = nn.Parameter(torch.zeros(models, 1, planes, dtype=f32))
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            # x (B, d) -> (B, d), the same radius
-            u, _ = torch.linalg.qr(self.frame)  # (d, 2p) orthonormal
-            r = torch.log(x.square().mean(dim=1, keepdim=True) + 1e-3)  # (B, 1)
-            phi = self.angle(r)  # (B, p)
-            c = x @ u  # (B, 2p): coordinates in the planes
-            a, b = c[:, 0::2], c[:, 1::2]  # (B, p) each
+            # x (M, B, d) -> (M, B, d), each row keeps its radius
+            u, _ = torch.linalg.qr(self.frame)  # (M, d, 2p) orthonormal
+            r = torch.log(x.square().mean(dim=2, keepdim=True) + 1e-3)  # (M, B, 1)
+            r = r.to(self.w1.dtype)
+            phi = (torch.tanh(r @ self.w1 + self.b1) @ self.w2 + self.b2).to(x.dtype)  # (M, B, p)
+            c = x @ u  # (M, B, 2p): coordinates in the planes
+            a, b = c[..., 0::2], c[..., 1::2]  # (M, B, p) each
             cos, sin = torch.cos(phi), torch.sin(phi)
-            rot = torch.stack([a * cos - b * sin, a * sin + b * cos], dim=2).flatten(1)
-            return x + (rot - c) @ u.T
+            rot = torch.stack([a * cos - b * sin, a * sin + b * cos], dim=3).flatten(2)
+            return x + (rot - c) @ u.transpose(1, 2)
 
-    return RadialRotation()
+    return RadialRotations()
 
 
 def _batch_gaussian_mi(u, v):
-    """Gaussian MI (nats) of a batch u (B, p), v (B, q), differentiable."""
+    """Gaussian MI (nats) of batches u (M, B, p), v (M, B, q) -> (M,), differentiable."""
     import torch
 
-    z = torch.cat([u, v], dim=1)
-    z = z - z.mean(dim=0)
-    cov = z.T @ z / (z.shape[0] - 1)
-    cov = cov + 1e-6 * torch.eye(cov.shape[0], dtype=cov.dtype)
-    p = u.shape[1]
-    return 0.5 * (torch.logdet(cov[:p, :p]) + torch.logdet(cov[p:, p:]) - torch.logdet(cov))
+    z = torch.cat([u, v], dim=2)
+    z = z - z.mean(dim=1, keepdim=True)
+    cov = z.transpose(1, 2) @ z / (z.shape[1] - 1)  # (M, p + q, p + q)
+    cov = cov + 1e-6 * torch.eye(cov.shape[1], dtype=cov.dtype)
+    p = u.shape[2]
+    return 0.5 * (torch.logdet(cov[:, :p, :p]) + torch.logdet(cov[:, p:, p:])
+                  - torch.logdet(cov))
 
 
 def _whiten(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,60 +126,95 @@ def _whiten(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return (train - mean) @ w, (test - mean) @ w
 
 
-def _fit_and_read(a_tr, b_tr, a_te, b_te, cfg: RotConfig, seed: int):
-    """Fit the two maps on (a_tr, b_tr) and read gcmi of (a_te, b_te) through them."""
+def _fit_and_read(splits, cfg: RotConfig, seed: int) -> list[dict]:
+    """For each split (a_tr, b_tr, a_te, b_te): fit the two maps on the training rows and
+    read gcmi of the test rows through them. The splits' fits (``restarts`` each) run as one
+    batch where their whitened sides have the same widths, as the two halves' nearly always
+    do."""
+    white = []
+    for a_tr, b_tr, a_te, b_te in splits:
+        xa_tr, xa_te = _whiten(a_tr, a_te)  # (n, p') each
+        xb_tr, xb_te = _whiten(b_tr, b_te)  # (n, q')
+        white.append((xa_tr, xb_tr, xa_te, xb_te))
+    widths = {(w[0].shape[1], w[1].shape[1]) for w in white}
+    if len(widths) > 1:  # a side lost a direction in one split only: fit them one by one
+        return [_fit_batch([w], cfg, seed + k)[0] for k, w in enumerate(white)]
+    return _fit_batch(white, cfg, seed)
+
+
+def _fit_batch(white, cfg: RotConfig, seed: int) -> list[dict]:
+    """``_fit_and_read`` for whitened splits of equal widths: models (split, restart) in one
+    batch, M = splits × restarts; each split keeps whichever of its restarts, or the
+    identity, has the best Gaussian MI on a validation slice of its training rows."""
     import torch
 
-    xa_tr, xa_te = _whiten(a_tr, a_te)  # (n, p') each
-    xb_tr, xb_te = _whiten(b_tr, b_te)  # (n, q')
-    n_all = xa_tr.shape[0]
-    n_val = max(2, int(round(cfg.validation * n_all)))
-    perm = np.random.default_rng(seed).permutation(n_all)
-    fit_rows, val_rows = perm[n_val:], perm[:n_val]
-    ta, tb = torch.from_numpy(xa_tr[fit_rows]), torch.from_numpy(xb_tr[fit_rows])
-    va, vb = torch.from_numpy(xa_tr[val_rows]), torch.from_numpy(xb_tr[val_rows])
-    n = ta.shape[0]
     gen = torch.Generator().manual_seed(seed)
-
-    def objective(fa, fb, a, b) -> torch.Tensor:
-        return _batch_gaussian_mi(fa(a) if fa is not None else a, fb(b) if fb is not None else b)
-
-    # candidates: the identity (gcmi's view) and `restarts` fits from random frames; the one
-    # with the best Gaussian MI on the validation rows reads the held-out rows
-    with torch.no_grad():
-        best = (float(objective(None, None, va, vb)), None, None)
-    for r in range(cfg.restarts):
-        torch.manual_seed(seed * 1000 + r)
-        fa, fb = _rotation_side(xa_tr.shape[1], cfg), _rotation_side(xb_tr.shape[1], cfg)
-        params = [q for f in (fa, fb) if f is not None for q in f.parameters()]
-        if not params:  # whitening left no side with two directions (X = (U, U)): gcmi
-            break
+    restarts = cfg.restarts
+    n_fit = min(w[0].shape[0] for w in white)  # the halves differ by at most one row
+    n_val = max(2, int(round(cfg.validation * n_fit)))
+    fit, val = [], []
+    for k, (xa_tr, xb_tr, _, _) in enumerate(white):
+        perm = np.random.default_rng(seed + k).permutation(xa_tr.shape[0])[:n_fit]
+        fit.append((xa_tr[perm[n_val:]], xb_tr[perm[n_val:]]))
+        val.append((torch.from_numpy(xa_tr[perm[:n_val]])[None],
+                    torch.from_numpy(xb_tr[perm[:n_val]])[None]))  # (1, n_val, ·)
+    # (M, n, ·): split k's rows repeated for its `restarts` models
+    ta = torch.from_numpy(np.stack([f[0] for f in fit])).repeat_interleave(restarts, dim=0)
+    tb = torch.from_numpy(np.stack([f[1] for f in fit])).repeat_interleave(restarts, dim=0)
+    models, n = ta.shape[0], ta.shape[1]
+    fa = _rotations(models, ta.shape[2], cfg, gen)
+    fb = _rotations(models, tb.shape[2], cfg, gen)
+    params = [q for f in (fa, fb) if f is not None for q in f.parameters()]
+    if params and restarts > 0:
         opt = torch.optim.Adam(params, lr=cfg.lr)
+        rows = torch.arange(models)[:, None]
         for _ in range(cfg.steps):
-            idx = torch.randint(0, n, (cfg.batch_size,), generator=gen) \
-                if cfg.batch_size < n else torch.arange(n)
-            loss = -objective(fa, fb, ta[idx], tb[idx])
+            if cfg.batch_size < n:
+                idx = torch.randint(0, n, (models, cfg.batch_size), generator=gen)
+                a, b = ta[rows, idx], tb[rows, idx]  # (M, B, ·)
+            else:
+                a, b = ta, tb
+            mi = _batch_gaussian_mi(fa(a) if fa is not None else a,
+                                    fb(b) if fb is not None else b)  # (M,)
             opt.zero_grad()
-            loss.backward()
+            (-mi.sum()).backward()  # the models share no parameter: each gets its own gradient
             opt.step()
-        with torch.no_grad():
-            score = float(objective(fa, fb, va, vb))
-        if score > best[0]:
-            best = (score, fa, fb)
-    _, fa, fb = best
+    out = []
     with torch.no_grad():
-        ua = fa(torch.from_numpy(xa_te)).numpy() if fa is not None else xa_te
-        vb = fb(torch.from_numpy(xb_te)).numpy() if fb is not None else xb_te
-        ua_fit = fa(torch.from_numpy(xa_tr)).numpy() if fa is not None else xa_tr
-        vb_fit = fb(torch.from_numpy(xb_tr)).numpy() if fb is not None else xb_tr
-    no_discrete_a = np.zeros(ua.shape[1], dtype=bool)
-    no_discrete_b = np.zeros(vb.shape[1], dtype=bool)
-    out = gaussian_mi_statistic(gaussian_scores(ua, no_discrete_a),
-                                gaussian_scores(vb, no_discrete_b))
-    # the bound: the Gaussian model of the fitted half, through the maps, as a critic read
-    # on the held-out half (gauss_bound): below the truth whatever the distribution
-    out["dv"] = dv_readout(ua_fit, vb_fit, ua, vb)
+        for k, (xa_tr, xb_tr, xa_te, xb_te) in enumerate(white):
+            va, vb = val[k]
+            best, pick = float(_batch_gaussian_mi(va, vb)[0]), None  # the identity first
+            for m in range(k * restarts, (k + 1) * restarts) if params else ():
+                score = float(_through(fa, va, m, vb, fb)[2])
+                if score > best:
+                    best, pick = score, m
+            ua, vb_te = _through(fa, torch.from_numpy(xa_te)[None], pick,
+                                 torch.from_numpy(xb_te)[None], fb)[:2]
+            ua_fit, vb_fit = _through(fa, torch.from_numpy(xa_tr)[None], pick,
+                                      torch.from_numpy(xb_tr)[None], fb)[:2]
+            no_discrete_a = np.zeros(ua.shape[1], dtype=bool)
+            no_discrete_b = np.zeros(vb_te.shape[1], dtype=bool)
+            res = gaussian_mi_statistic(gaussian_scores(ua, no_discrete_a),
+                                        gaussian_scores(vb_te, no_discrete_b))
+            # the bound: the Gaussian model of the fitted half, through the maps, as a
+            # critic read on the held-out half (gauss_bound): below the truth whatever the
+            # distribution
+            res["dv"] = dv_readout(ua_fit, vb_fit, ua, vb_te)
+            out.append(res)
     return out
+
+
+def _through(fa, a, model: int | None, b, fb):
+    """Rows a (1, n, p), b (1, n, q) through model ``model``'s maps (None: the identity) ->
+    (a', b') as (n, ·) arrays and their Gaussian MI."""
+
+    def one(f, x):
+        if f is None or model is None:
+            return x[0]
+        return f(x.expand(f.frame.shape[0], -1, -1))[model]  # every model, keep one
+
+    ua, vb = one(fa, a), one(fb, b)
+    return ua.numpy(), vb.numpy(), float(_batch_gaussian_mi(ua[None], vb[None])[0])
 
 
 def run_gcmi_rot(data: PreparedData, seed: int = 0, config: RotConfig | None = None) -> EstimatorResult:
@@ -191,11 +239,8 @@ def run_gcmi_rot(data: PreparedData, seed: int = 0, config: RotConfig | None = N
     old_threads = torch.get_num_threads()
     torch.set_num_threads(1)  # see neural.settings.choose_threads: 1 thread is the robust choice
     try:
-        reads = [
-            _fit_and_read(a[halves[1 - k]], b[halves[1 - k]], a[halves[k]], b[halves[k]],
-                          cfg, seed + k)
-            for k in range(2)
-        ]
+        reads = _fit_and_read([(a[halves[1 - k]], b[halves[1 - k]], a[halves[k]],
+                                 b[halves[k]]) for k in range(2)], cfg, seed)
     finally:
         torch.set_num_threads(old_threads)
     corrected = [r["dv"] for r in reads]  # the held-out DV bound of each half

@@ -227,6 +227,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--configs", default=None, help="comma-separated names (default all)")
     ap.add_argument("--seeds", type=int, default=None, help="override each config's seeds")
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="seeds from this one (fresh data for a check after a change)")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--results", type=Path, default=Path("out/headline_inference.jsonl"))
     ap.add_argument("--force", action="store_true", help="recompute the selected configs")
@@ -243,8 +245,10 @@ def main() -> None:
             args.results.write_text("".join(json.dumps(r) + "\n" for r in keep))
             rows = keep
         done = {(r["config"], r["seed"]) for r in rows}
-        todo = [(c, s) for s in range(max(args.seeds or c.seeds for c in configs))
-                for c in configs if s < (args.seeds or c.seeds) and (c.name, s) not in done]
+        todo = [(c, args.first_seed + s) for s in range(max(args.seeds or c.seeds
+                                                                for c in configs))
+                for c in configs if s < (args.seeds or c.seeds)
+                and (c.name, args.first_seed + s) not in done]
         from joblib import Parallel, delayed
 
         with args.results.open("a") as fh:

@@ -54,6 +54,10 @@ def test_a_gaussian_pair_reads_close_below_the_truth():
     r = estimate(_prep(x, y), seed=0)
     assert 0.6 <= r.mi <= 0.88, r.details
     assert r.details["folds"] == 3 and len(r.details["fold_mi_raw"]) == 3
+    cost = r.details["cost"]  # the cost model: rounds, seconds a round, pairs read
+    assert cost["steps"] == sum(r.details["boosting_iterations"]) > 0
+    assert cost["readout_pairs"] == 3000 * (r.details["readout_shifts"] + 1)
+    assert cost["seconds_per_step"] > 0 and cost["training_seconds"] <= r.seconds
 
 
 def test_independent_columns_read_about_zero():

@@ -15,7 +15,8 @@ GOLDEN = Path(__file__).parent / "golden"
 SAMPLE = Path(__file__).parent.parent / "sample_data"
 # wall-clock figures and the package version change from run to run
 VOLATILE = {"seconds", "steps_per_second", "mitool_version", "expected_seconds",
-            "seconds_per_step", "schema_version", "training_seconds", "other_seconds"}
+            "seconds_per_step", "schema_version", "training_seconds", "other_seconds",
+            "feature_seconds", "readout_seconds"}
 # removed on purpose: auto's always-empty neural_settings (issue 20)
 REMOVED = {"neural_settings"}
 # renamed on purpose (old -> new): cluster's settings.standardise (issue 20: one spelling)

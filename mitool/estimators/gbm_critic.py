@@ -419,24 +419,34 @@ def _estimate(data, seed, permutations, params, options, negatives, folds, read_
     parts = np.array_split(order, folds)
     reads, ses, sizes, iters, blends, out_of_time = [], [], [], [], [], []
     perm_obs, perm_null = [], []
+    clock = {"features": 0.0, "boosting": 0.0, "readout": 0.0}  # seconds, all folds
+    read_pairs = 0
     for f, held in enumerate(parts):
         fit = np.concatenate([parts[g] for g in range(folds) if g != f])
         cal = None
         if options.get("blend"):
             k = int(round(CALIBRATION * fit.size))
             cal, fit = fit[:k], fit[k:]
+        t_f = time.perf_counter()
         feat = _Featurizer(a[fit], b[fit], options, seed + 1009 * f)
         fa, fb = feat.side(a), feat.side(b)
         val = None if cal is None else (fa[cal], fb[cal])
+        t_b = time.perf_counter()
         model, late = _fit(fa[fit], fb[fit], feat, seed + 1009 * f, params, negatives, val,
                            _fold_deadline(deadline, folds - f))
+        t_r = time.perf_counter()
+        clock["features"] += t_b - t_f
+        clock["boosting"] += t_r - t_b
         out_of_time.append(late)
         iters.append(int(model.n_iter_))
         critic = _Critic(model, feat, log_prior)
         if cal is not None:
             _blend(critic, fa[cal], fb[cal])
             blends.append([float(v) for v in critic.weights])
-        mi_f, se_f = _dv(critic, fa[held], fb[held], _shifted(held.size, read_shifts))
+        shifts = _shifted(held.size, read_shifts)
+        mi_f, se_f = _dv(critic, fa[held], fb[held], shifts)
+        read_pairs += held.size * (len(shifts) + 1)
+        clock["readout"] += time.perf_counter() - t_r
         reads.append(mi_f)
         ses.append(se_f)
         sizes.append(held.size)
@@ -460,6 +470,15 @@ def _estimate(data, seed, permutations, params, options, negatives, folds, read_
         "boosting_iterations": iters,
         "features": [k for k, v in options.items() if v],
         "out_of_time": any(out_of_time),
+        # what the run cost (issue 24): boosting rounds do not grow with the rows (each
+        # round's trees do, through the binned histograms), the readout is held-out rows
+        # times READ_SHIFTS shifted pairings (readout_seconds also holds the blend on the
+        # calibration rows); feature_seconds: the copula, t-copula and mixture fits
+        "cost": {"seconds_per_step": clock["boosting"] / max(1, sum(iters)),
+                 "steps": int(sum(iters)), "readout_pairs": int(read_pairs),
+                 "training_seconds": clock["boosting"],
+                 "feature_seconds": clock["features"], "readout_seconds": clock["readout"],
+                 "other_seconds": max(0.0, time.perf_counter() - t0 - sum(clock.values()))},
     }
     if blends:
         details["blend"] = blends

@@ -165,8 +165,6 @@ def knn_subsample_ci(
     keep a small positive bias even after the NSB correction, and an interval that
     ignored it would miss a true 0 too often (benchmarks/discrete_mi.py).
     """
-    from scipy.stats import norm
-
     if n_boot < 2:
         from mitool.errors import UsageError
 
@@ -181,8 +179,6 @@ def knn_subsample_ci(
         draws.append(stat(data.subset(np.sort(rng.choice(n, size=m, replace=False))), seed))
         if progress is not None:
             progress(i + 1, n_boot, {"stage": f"{name} interval"})
-    se = float(np.std(draws, ddof=1) * np.sqrt(m / max(1, n - m)))
-    z = float(norm.ppf(0.5 + level / 2))
     allowance = 0.0
     method = (f"half-sampling standard error (n/2 rows without replacement, {n_boot} draws), "
               "normal interval")
@@ -194,29 +190,46 @@ def knn_subsample_ci(
         allowance = max(0.0, float(np.mean(shuffled)))
         method += (f"; low end lowered by the estimator's bias at independence "
                    f"({allowance:.4f} nats, mean of {DISCRETE_BIAS_SHUFFLES} shuffles)")
+    out = half_sampling_interval(estimate, draws, n, m, level, data.conditional, allowance)
+    out["ci_method"] = method + out["ci_method"]
+    if allowance:
+        out["ci_bias_allowance"] = allowance
+    if "ci_learning_curve" in out:  # after the method, as before
+        out["ci_learning_curve"] = out.pop("ci_learning_curve")
+    out["_draws"] = draws  # for a combined estimator's interval of its maximum; popped
+    return out
+
+
+def half_sampling_interval(estimate: float, draws: list[float], n: int, m: int,
+                           level: float = 0.95, conditional: bool = False,
+                           allowance: float = 0.0, unit: str = "nats") -> dict:
+    """The normal interval from statistics on subsamples of m of the n rows drawn without
+    replacement (module docstring): se = sd(draws)·√(m/(n − m)), estimate ± z·se, the low end
+    lowered by ``allowance``, ends clipped at 0. ``conditional``: k-NN CMI's bias in
+    dimension, read from the learning curve (the draws' mean at m rows against the
+    estimate at n), moves the end the estimate moved towards on by CMI_DRIFT_FACTOR times
+    that drift. Shared by the row-wise intervals and transfer entropy's block-wise ones;
+    ``ci_method`` here is only the bias-aware part of the description (empty without it)."""
+    from scipy.stats import norm
+
+    se = float(np.std(draws, ddof=1) * np.sqrt(m / max(1, n - m)))
+    z = float(norm.ppf(0.5 + level / 2))
     low, high = estimate - z * se - allowance, estimate + z * se
-    curve = None
-    if data.conditional:  # k-NN CMI's bias in dimension: the learning curve's drift
+    curve, tail = None, ""
+    if conditional:
         half = float(np.mean(draws))
         shortfall = CMI_DRIFT_FACTOR * (estimate - half)
         low, high = low + min(0.0, shortfall), high + max(0.0, shortfall)
         curve = {"full": estimate, "half": half, "shortfall": shortfall}
-        method += (f"; bias-aware: the end the estimate moved towards from n/2 to n rows "
-                   f"moved on by 3.85 x that drift ({shortfall:+.4f} nats), a bias "
-                   "~ n^-1/3 extrapolated (k-NN CMI undershoots in 5+ joint dimensions)")
-    out = {
-        "ci_low": max(0.0, low),
-        "ci_high": max(0.0, high),
-        "ci_level": level,
-        "stderr": se,
-        "ci_kind": "half-sampling (normal)" if curve is None else "half-sampling, bias-aware",
-        "ci_method": method,
-    }
-    if allowance:
-        out["ci_bias_allowance"] = allowance
+        tail = (f"; bias-aware: the end the estimate moved towards from n/2 to n rows moved "
+                f"on by 3.85 x that drift ({shortfall:+.4f} {unit}), a bias ~ n^-1/3 "
+                "extrapolated (k-NN CMI undershoots in 5+ joint dimensions)")
+    out = {"ci_low": max(0.0, low), "ci_high": max(0.0, high), "ci_level": level,
+           "stderr": se,
+           "ci_kind": "half-sampling (normal)" if curve is None else "half-sampling, bias-aware",
+           "ci_method": tail}
     if curve is not None:
         out["ci_learning_curve"] = curve
-    out["_draws"] = draws  # for a combined estimator's interval of its maximum; popped
     return out
 
 

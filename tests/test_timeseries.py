@@ -260,13 +260,37 @@ def test_cli_lags_json_table_and_csv(runner, series_csv):
         csv.stdout.splitlines()) == 5
 
 
+def test_block_half_samples_keep_runs_of_consecutive_steps():
+    from mitool.timeseries import block_half_samples, te_block
+
+    assert te_block(1000) == 10 and te_block(8) == 2
+    draws = block_half_samples(103, 5, np.random.default_rng(0), 10)
+    for rows in draws:
+        assert np.all(np.diff(rows) > 0)  # in time order, no repeats
+        runs = np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1)
+        assert all(r[0] % 10 == 0 for r in runs)  # whole runs, from a block's start
+        assert 40 <= rows.size <= 60  # half of the 11 runs (the last has 3 steps)
+
+
+def test_transfer_entropy_interval_holds_the_truth_both_ways(var):
+    r = mitool.transfer_entropy(var.frame, "x", "y", "1,1", time="t", bootstrap=30, seed=1)
+    for d, key in zip(r.directions, ("xy", "yx"), strict=True):
+        t = d.test
+        assert t["ci_low"] <= var.te(key) <= t["ci_high"], (key, t)
+        assert t["ci_low"] <= d.te <= t["ci_high"] and t["ci_block"] == 16  # ≈ 3999^(1/3)
+        assert t["ci_high"] - t["ci_low"] < 0.12  # informative, not everything
+        assert "block half-sampling" in t["ci_method"] and t["bootstrap"] == 30
+    xy, yx = r.directions
+    assert xy.test["ci_low"] > yx.test["ci_high"]  # x drives y, nothing back
+
+
 def test_cli_te_json_table_and_gate(runner, series_csv):
     base = ["te", str(series_csv[0]), "--x", "x", "--y", "y", "--time", "t", "-e", "gcmi-cmi",
             "--permutations", "19"]
     out = runner.invoke(app, base + ["-f", "json"])
     assert out.exit_code == 0, out.output
     doc = json.loads(out.stdout)
-    assert doc["command"] == "te" and doc["schema_version"] == 1
+    assert doc["command"] == "te" and doc["schema_version"] == 2
     assert doc["history"] == {"source": 1, "target": 1}
     xy, yx = doc["directions"]
     assert xy["source"] == ["x"] and xy["p_value"] == pytest.approx(0.05)
@@ -274,6 +298,14 @@ def test_cli_te_json_table_and_gate(runner, series_csv):
     assert not _undocumented(doc), _undocumented(doc)
     table = runner.invoke(app, base)
     assert table.exit_code == 0 and "x → y" in table.stdout and "y → x" in table.stdout
+    boot = runner.invoke(app, base + ["--bootstrap", "10", "-f", "json"])
+    assert boot.exit_code == 0, boot.output
+    bdoc = json.loads(boot.stdout)
+    for d in bdoc["directions"]:
+        assert d["ci_low"] <= d["te"] <= d["ci_high"] and d["ci_level"] == 0.95
+    assert not _undocumented(bdoc), _undocumented(bdoc)
+    csv = runner.invoke(app, base + ["--bootstrap", "10", "-f", "csv"])
+    assert csv.exit_code == 0 and csv.stdout.splitlines()[0].endswith("ci_low,ci_high")
     # the gate reads TE(X→Y): y does not drive x, so asking for it trips the gate
     gated = runner.invoke(app, ["te", str(series_csv[0]), "--x", "y", "--y", "x", "--time",
                                 "t", "-e", "gcmi-cmi", "--permutations", "19",
@@ -299,6 +331,9 @@ def test_cli_te_json_table_and_gate(runner, series_csv):
     (["te", "{csv}", "--x", "x", "--y", "y", "--history", "two"], "--history 'two'"),
     (["te", "{csv}", "--x", "x", "--y", "y", "--gaps", "drop"], "needs a time column"),
     (["te", "{gappy}", "--x", "x", "--y", "y", "--time", "t"], "gap"),
+    (["te", "{csv}", "--x", "x", "--y", "y", "--bootstrap", "1"], "--bootstrap must be"),
+    (["te", "{csv}", "--x", "x", "--y", "y", "--bootstrap", "20", "--block", "0"],
+     "--block must be"),
 ])
 def test_cli_refusals_exit_2_with_one_line(runner, series_csv, args, match):
     argv = [a.format(csv=series_csv[0], gappy=series_csv[1]) for a in args]

@@ -41,6 +41,8 @@ def te_command(
     gaps: GapsOption = None,
     permutations: int = typer.Option(0, "--permutations", help="P time-shift surrogates per direction (the source series circularly shifted by a random offset, which keeps each series' own dynamics): a p-value for each direction."),
     min_shift: int | None = typer.Option(None, "--min-shift", help="The smallest surrogate shift in steps (default: the larger of the history + 1 and a tenth of the rows)."),
+    bootstrap: int = typer.Option(0, "--bootstrap", help="B block half-samples per direction: a 95% interval for each TE (half of the runs of consecutive steps, without replacement, so the series' serial dependence is kept)."),
+    block: int | None = typer.Option(None, "--block", help="With --bootstrap: steps per run (default: about the cube root of the rows)."),
     k: int = typer.Option(3, "--k", help="Neighbours for ksg-cmi."),
     unit: UnitOption = Unit.nats,
     fmt: FormatOption = Format.table,
@@ -76,11 +78,13 @@ def te_command(
 
         cli_output.check_destinations({"--output": output})
         source = read_source(data)
-        with cli_output.progress_reporter("surrogates", quiet) as cb, progress_to(cb):
+        stage = "surrogates" if permutations or not bootstrap else "interval"
+        with cli_output.progress_reporter(stage, quiet) as cb, progress_to(cb):
             result = transfer_entropy(
                 source, x, y, history, estimator, time=time_col,
                 gaps="refuse" if gaps is None else gaps.value, permutations=permutations,
-                min_shift=min_shift, seed=seed, unit=unit.value,
+                min_shift=min_shift, bootstrap=bootstrap, block=block, seed=seed,
+                unit=unit.value,
                 table=table_options(discrete, continuous, max_rows, input_format, sep,
                                     decimal, thousands, encoding),
                 knn=KnnConfig(k), gate=GateSpec(fail_below, fail_above, "estimate",
@@ -99,7 +103,7 @@ def te_command(
 
 # --format csv: one row per direction (docs/json-schema.md)
 TE_CSV_FIELDS = ["source", "target", "te", "unit", "estimator", "chosen", "n_used", "p_value",
-                 "permutations", "null_p95"]
+                 "permutations", "null_p95", "ci_low", "ci_high"]
 
 
 def te_rows(doc: dict) -> list[dict]:
@@ -118,9 +122,12 @@ def render_te(doc: dict) -> None:
                   caption=escape(f"{doc['input']['path']}: {doc['input']['n_rows']:,} rows, "
                                  f"{order}"))
     has_p = doc["surrogates"] is not None
+    has_ci = any("ci_low" in d for d in doc["directions"])
     for name in ("direction", "TE", "unit", "estimator", "rows"):
         table.add_column(name, justify="right" if name in ("TE", "rows") else "left",
                          no_wrap=True)
+    if has_ci:
+        table.add_column("95% CI", justify="right", no_wrap=True)
     if has_p:
         table.add_column("p-value", justify="right", no_wrap=True)
         table.add_column("null 95%", justify="right", no_wrap=True)
@@ -131,6 +138,9 @@ def render_te(doc: dict) -> None:
             est += f" ({d['chosen']})"
         row = [f"{','.join(d['source'])} → {','.join(d['target'])}", te, doc["unit"], est,
                f"{d['n_used']:,}"]
+        if has_ci:
+            lo, hi = d.get("ci_low"), d.get("ci_high")
+            row.append("—" if lo is None or hi is None else f"{lo:.4f}–{hi:.4f}")
         if has_p:
             p, q = d.get("p_value"), d.get("null_p95")
             row += ["—" if p is None else f"{p:.3g}", "—" if q is None else f"{q:.4f}"]
@@ -141,7 +151,9 @@ def render_te(doc: dict) -> None:
                   "(either side of the truth)"
                   + (f"; p-values from {doc['surrogates']['permutations']} time-shift "
                      "surrogates per direction" if has_p else
-                     "; --permutations P tests each direction"), highlight=False)
+                     "; --permutations P tests each direction")
+                  + ("; intervals from block half-samples of the series" if has_ci else ""),
+                  highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -123,20 +123,19 @@ def render_te(doc: dict) -> None:
                                  f"{order}"))
     has_p = doc["surrogates"] is not None
     has_ci = any("ci_low" in d for d in doc["directions"])
-    for name in ("direction", "TE", "unit", "estimator", "rows"):
-        table.add_column(name, justify="right" if name in ("TE", "rows") else "left",
-                         no_wrap=True)
+    # the unit and auto-cmi in the caption, its choice in the row: a row fits 80 columns
+    for name in ("direction", "TE", "estimator", "rows"):
+        table.add_column(name, justify="left" if name in ("direction", "estimator")
+                         else "right", no_wrap=True)
     if has_ci:
         table.add_column("95% CI", justify="right", no_wrap=True)
     if has_p:
-        table.add_column("p-value", justify="right", no_wrap=True)
+        table.add_column("p", justify="right", no_wrap=True)
         table.add_column("null 95%", justify="right", no_wrap=True)
     for d in doc["directions"]:
         te = "—" if d["te"] is None else f"{d['te']:.4f}"
-        est = d["estimator"] or "—"
-        if d.get("chosen"):
-            est += f" ({d['chosen']})"
-        row = [f"{','.join(d['source'])} → {','.join(d['target'])}", te, doc["unit"], est,
+        est = d.get("chosen") or d["estimator"] or "—"  # auto-cmi: the component it chose
+        row = [f"{','.join(d['source'])} → {','.join(d['target'])}", te, est,
                f"{d['n_used']:,}"]
         if has_ci:
             lo, hi = d.get("ci_low"), d.get("ci_high")
@@ -147,8 +146,10 @@ def render_te(doc: dict) -> None:
         table.add_row(*[escape(c) for c in row])
     console = cli_output.stdout_console()
     console.print(table)
-    console.print("TE(X→Y) = I(Y(t); X(t-1..t-K) | Y(t-1..t-L)); each TE is an estimate "
-                  "(either side of the truth)"
+    chose = ("; estimator: auto-cmi's choice" if any(d.get("chosen") for d in doc["directions"])
+             else "")
+    console.print(f"TE(X→Y) = I(Y(t); X(t-1..t-K) | Y(t-1..t-L)) in {doc['unit']}{chose}; "
+                  "each TE is an estimate (either side of the truth)"
                   + (f"; p-values from {doc['surrogates']['permutations']} time-shift "
                      "surrogates per direction" if has_p else
                      "; --permutations P tests each direction")

@@ -487,9 +487,9 @@ def transfer_entropy(
     bootstrap : B block half-samples per direction: a 95% interval for each TE. The lagged
         rows are cut into blocks of ``block`` consecutive steps (default ≈ n^(1/3)) and half
         of the blocks drawn without replacement, so each draw keeps the series' serial
-        dependence (a row-wise half-sample treats neighbouring steps as independent and
-        reads the spread too narrow); the interval is ``inference.half_sampling_interval``'s,
-        bias-aware as every conditional MI's.
+        dependence, which a row-wise half-sample (``block=1``) ignores; the interval is
+        ``inference.half_sampling_interval``'s, bias-aware as every conditional MI's
+        (coverage on VAR(1) processes: benchmarks/transfer_entropy.py --coverage).
     gate : thresholds on TE(X→Y) (``fail_below``, ``fail_above``, ``fail_if_independent``:
         its surrogate p-value; 200 surrogates unless ``permutations`` is given).
 

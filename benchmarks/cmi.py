@@ -364,16 +364,7 @@ def speed(n: int, repeats: int) -> None:
 
 
 def gauss_level(seeds: int, n: int, permutations: int) -> None:
-    """Nonlinear tasks (``NONLINEAR``): X = f(Z) + noise, Y = m(Z) + h(X) + noise, truths by Monte
-Carlo of the exact conditional densities; untouched by any tuning. ``--gbm`` adds ``gbm-cmi``
-and what auto-cmi would score with it (``rules``).
-
-``--null --headline-only --n 1000 --tasks "chain;fork" --seeds 200``: the cheap level run
-(auto-cmi alone: its p-value is the default's). ``--coverage --n 1000 --seeds 100``: the 95%
-interval (``--bootstrap 50``) on Gaussian tasks. ``--speed --n 5000``: ``--z`` with three
-columns against no Z, library and CLI, interleaved.
-
-``--null --gauss-only``: gcmi-cmi alone (milliseconds a statistic), so many more seeds:
+    """``--null --gauss-only``: gcmi-cmi alone (milliseconds a statistic), so many more seeds:
     its local permutation test beside its analytic (Bartlett) p-value on chains and forks."""
     from mitool.data import synthetic
     from mitool.data.columns import prepare

@@ -194,8 +194,6 @@ def knn_subsample_ci(
     out["ci_method"] = method + out["ci_method"]
     if allowance:
         out["ci_bias_allowance"] = allowance
-    if "ci_learning_curve" in out:  # after the method, as before
-        out["ci_learning_curve"] = out.pop("ci_learning_curve")
     out["_draws"] = draws  # for a combined estimator's interval of its maximum; popped
     return out
 

@@ -184,14 +184,15 @@ def _fit_batch(white, cfg: RotConfig, seed: int) -> list[dict]:
         for k, (xa_tr, xb_tr, xa_te, xb_te) in enumerate(white):
             va, vb = val[k]
             best, pick = float(_batch_gaussian_mi(va, vb)[0]), None  # the identity first
-            for m in range(k * restarts, (k + 1) * restarts) if params else ():
-                score = float(_through(fa, va, m, vb, fb)[2])
-                if score > best:
-                    best, pick = score, m
+            if params:  # every model on the validation rows at once, this split's scored
+                scores = _batch_gaussian_mi(*_all_models(fa, va, fb, vb))  # (M,)
+                for m in range(k * restarts, (k + 1) * restarts):
+                    if float(scores[m]) > best:
+                        best, pick = float(scores[m]), m
             ua, vb_te = _through(fa, torch.from_numpy(xa_te)[None], pick,
-                                 torch.from_numpy(xb_te)[None], fb)[:2]
+                                 torch.from_numpy(xb_te)[None], fb)
             ua_fit, vb_fit = _through(fa, torch.from_numpy(xa_tr)[None], pick,
-                                      torch.from_numpy(xb_tr)[None], fb)[:2]
+                                      torch.from_numpy(xb_tr)[None], fb)
             no_discrete_a = np.zeros(ua.shape[1], dtype=bool)
             no_discrete_b = np.zeros(vb_te.shape[1], dtype=bool)
             res = gaussian_mi_statistic(gaussian_scores(ua, no_discrete_a),
@@ -204,17 +205,20 @@ def _fit_batch(white, cfg: RotConfig, seed: int) -> list[dict]:
     return out
 
 
+def _all_models(fa, a, fb, b):
+    """Rows a (1, n, p), b (1, n, q) through every model's maps -> (M, n, p), (M, n, q)."""
+    models = (fa or fb).frame.shape[0]
+    a, b = a.expand(models, -1, -1), b.expand(models, -1, -1)
+    return (a if fa is None else fa(a)), (b if fb is None else fb(b))
+
+
 def _through(fa, a, model: int | None, b, fb):
     """Rows a (1, n, p), b (1, n, q) through model ``model``'s maps (None: the identity) ->
-    (a', b') as (n, ·) arrays and their Gaussian MI."""
-
-    def one(f, x):
-        if f is None or model is None:
-            return x[0]
-        return f(x.expand(f.frame.shape[0], -1, -1))[model]  # every model, keep one
-
-    ua, vb = one(fa, a), one(fb, b)
-    return ua.numpy(), vb.numpy(), float(_batch_gaussian_mi(ua[None], vb[None])[0])
+    (a', b') as (n, ·) arrays."""
+    if model is None:
+        return a[0].numpy(), b[0].numpy()
+    ua, vb = _all_models(fa, a, fb, b)
+    return ua[model].numpy(), vb[model].numpy()
 
 
 def run_gcmi_rot(data: PreparedData, seed: int = 0, config: RotConfig | None = None) -> EstimatorResult:

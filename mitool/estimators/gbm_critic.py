@@ -62,6 +62,7 @@ OPTIONS = dict(gauss=True, radius=True, products=True, blend=True, gmm=True,
                tcopula=True)  # benchmarked
 GMM_MODES = (1, 2, 3, 4, 6, 8)  # with gmm: mixtures tried on the joint rows, best BIC kept
 GMM_COVARIANCES = ("full", "diag")  # each mode's covariance: diagonal ones fit wide sides
+GMM_PATIENCE = 2  # stop adding modes after this many mode counts that lower no BIC
 GMM_MAX_DIMS = 32  # joint columns up to which the mixture is fitted (its cost grows as d^2)
 GMM_ROWS = 3000  # the mixture is fitted on at most this many training rows
 CALIBRATION = 0.2  # with blend: share of the fitting rows kept to weigh the critics
@@ -224,13 +225,18 @@ class _GmmRatio:
             z = z[np.random.default_rng([seed, 61]).choice(z.shape[0], GMM_ROWS, replace=False)]
         best = None
         modes = [k for k in GMM_MODES if z.shape[0] >= 5 * k * (z.shape[1] + 1)] or [1]
+        stale = 0  # successive mode counts whose every fit came out worse than the best
         for k in modes:
+            improved = False
             for kind in GMM_COVARIANCES:
                 g = GaussianMixture(k, covariance_type=kind, reg_covar=1e-3, max_iter=100,
                                     random_state=int(seed % (2**31))).fit(z)
                 bic = g.bic(z)
                 if best is None or bic < best[0]:
-                    best = (bic, g)
+                    best, improved = (bic, g), True
+            stale = 0 if improved else stale + 1
+            if stale >= GMM_PATIENCE:  # the larger mixtures cost the most and add nothing
+                break
         g = best[1]
         self.k = g.n_components
         self.p = a.shape[1]

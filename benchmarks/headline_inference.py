@@ -90,10 +90,10 @@ class Config:
 LEVEL_NOTE = """The level-* configs are the null-* data with the learned critic (gbm; smile before
 issue 24) left out.
 With 100 permutations its own test cannot reject at 0.05: its smallest p-value is
-3/101 (three folds, Bonferroni), 0.30 after its weight of 0.1. So auto's rejection at 0.05
-is decided by its other families alone, and `p_with_critic_floor` (auto's weighted
-Bonferroni with the critic's family at that floor) rejects exactly when the full default
-does. The null-* configs run the full default on the first seeds as the check (the
+3/101 (three folds, Bonferroni), 0.30 after a weight of 0.1, so it gets no weight
+(`mitool.inference.family_weights`) and auto's rejection at 0.05 is decided by its other
+families alone; `p_with_critic_floor` (auto's weighted Bonferroni with the critic's family
+at that floor and the full default's weights) rejects exactly when the full default does. The null-* configs run the full default on the first seeds as the check (the
 decisions must agree seed by seed), at a quarter of the cost per seed."""
 
 
@@ -160,13 +160,15 @@ def run_one(cfg: Config, seed: int) -> dict:
     d = a.details
     fams = d.get("p_value_families") or []
     if not cfg.critic:  # the critic's family at its floor, weights as the full default's
-        from mitool.inference import OWN_TEST_WEIGHT
+        from mitool.inference import family_weights
         from mitool.pvalues import weighted_bonferroni
 
-        own = [f for f in fams[1:]] + [{"p_value": 3 / (PERMUTATIONS + 1)}]
+        critic_floor = 3 / (PERMUTATIONS + 1)
+        own = [f for f in fams[1:]] + [{"p_value": critic_floor, "floor": critic_floor}]
         ps = [fams[0]["p_value"]] + [f["p_value"] for f in own]
-        ws = [1 - OWN_TEST_WEIGHT * len(own)] + [OWN_TEST_WEIGHT] * len(own)
-        p_floor = weighted_bonferroni(ps, ws)
+        ws = family_weights([fams[0]["floor"]] + [f["floor"] for f in own], shared=True)
+        p_floor = weighted_bonferroni([p for p, w in zip(ps, ws, strict=True) if w > 0],
+                                      [w for w in ws if w > 0])
     else:
         p_floor = d.get("p_value")
     return {"p_with_critic_floor": p_floor, "families": fams,"config": cfg.name, "seed": seed, "truth": truth, "mi": a.mi,

@@ -37,6 +37,9 @@ from mitool.pvalues import min_p_permutation, weighted_bonferroni
 # each family of auto's p-value with a test of its own (the neural critic's, gcmi-rot's)
 # gets this share of alpha; the shared-shuffle family the rest (``_components_inference``)
 OWN_TEST_WEIGHT = 0.1
+# an own-test family whose smallest p-value cannot pass this level after its weight gets
+# none (``family_weights``): the level users test at, and the one the level is measured at
+REFERENCE_ALPHA = 0.05
 
 
 def p_value(observed: float, null: np.ndarray | list[float]) -> float:
@@ -405,6 +408,31 @@ def attach_inference(result: EstimatorResult, data: PreparedData, opts: RunOptio
         result.details.pop("_draws", None)
 
 
+def family_weights(floors: list[float], shared: bool) -> list[float]:
+    """auto's weighted-Bonferroni shares of alpha, one per test family (``floors``: the
+    smallest p-value each can give; with ``shared``, the first is the shared-shuffle family
+    and takes what the others leave). An own-test family gets ``OWN_TEST_WEIGHT`` where its
+    floor lets it reject at ``REFERENCE_ALPHA`` on its own, and none where it cannot: the
+    boosted critic's test with 100 permutations bottoms out at 3/101, 0.30 after its
+    weight, so its share only cost the others level (1x1: 4/101 instead of 5/101). The
+    floors depend on the permutation count and the folds alone, never on the data, so the
+    weights are still fixed in advance and the combination stays valid."""
+    if not shared:  # no shared-shuffle family: the own tests share alpha equally
+        return [1.0 / len(floors)] * len(floors)
+    own = [OWN_TEST_WEIGHT if f <= REFERENCE_ALPHA * OWN_TEST_WEIGHT else 0.0
+           for f in floors[1:]]
+    return [1.0 - sum(own), *own]
+
+
+def _unweighted(label: str, floor: float, permutations: int) -> str:
+    """The scheme's note on a family ``family_weights`` gave no weight, and what would."""
+    share = REFERENCE_ALPHA * OWN_TEST_WEIGHT
+    needed = math.ceil(round(floor * (permutations + 1) / share, 6)) - 1
+    return (f"; {label}'s test has no weight: its smallest p-value, {floor:.3g}, cannot pass "
+            f"{REFERENCE_ALPHA:g} at a weight of {OWN_TEST_WEIGHT:g} (--permutations "
+            f"{needed} or more gives it one)")
+
+
 def _components_inference(result: EstimatorResult, data: PreparedData, opts: RunOptions,
                           spec: InferenceSpec, chosen_interval: bool) -> None:
     """auto: the p-value and interval of the number it reports, the maximum of its
@@ -468,20 +496,22 @@ def _components_inference(result: EstimatorResult, data: PreparedData, opts: Run
             prefix = f"the chosen component's test ({cheap[0]}): "
             named = [str(parts[cheap[0]].details.get("permutation_scheme"))]
         if families:
-            own = sum(w for w in weights if w is not None)
-            if weights[0] is None:
-                weights[0] = 1.0 - own
-            else:  # no shared-shuffle family: the own tests share alpha equally
-                weights = [1.0 / len(weights)] * len(weights)
+            weights = family_weights(floors, shared=weights[0] is None)
+            kept = [i for i, w in enumerate(weights) if w > 0]
             result.details.update(
-                p_value=weighted_bonferroni(families, weights), permutations=spec.permutations,
+                p_value=weighted_bonferroni([families[i] for i in kept],
+                                            [weights[i] for i in kept]),
+                permutations=spec.permutations,
                 p_value_families=[{"test": lab, "p_value": p, "weight": w, "floor": f}
                                   for lab, p, w, f in zip(labels, families, weights, floors,
                                                           strict=True)],
-                p_value_floor=weighted_bonferroni(floors, weights) if floors else 0.0,
+                p_value_floor=weighted_bonferroni([floors[i] for i in kept],
+                                                  [weights[i] for i in kept]),
                 permutation_scheme=prefix + "; ".join(named)
                 + ("; combined by weighted Bonferroni (min p/w, weights "
-                   + ", ".join(f"{w:g}" for w in weights) + ")" if len(families) > 1 else ""))
+                   + ", ".join(f"{w:g}" for w in weights) + ")" if len(families) > 1 else "")
+                + "".join(_unweighted(labels[i], floors[i], spec.permutations)
+                          for i, w in enumerate(weights) if w == 0))
     if spec.bootstrap and chosen in parts:
         from scipy.stats import norm
 

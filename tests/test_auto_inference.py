@@ -70,11 +70,27 @@ def test_auto_weights_its_own_test_families_where_the_critic_runs():
     assert "gbm" in auto["components"] and not auto["skipped"]
     own = [n for n in ("gcmi-rot", "gbm") if auto["components"][n]["competes"]]
     assert own == ["gcmi-rot", "gbm"]
-    p_own = [auto["components"][n]["p_value"] for n in own]
-    weights = [1 - OWN_TEST_WEIGHT * len(own)] + [OWN_TEST_WEIGHT] * len(own)
-    assert "weighted Bonferroni (min p/w, weights 0.8, 0.1, 0.1)" in auto["permutation_scheme"]
-    assert auto["p_value"] == pytest.approx(weighted_bonferroni([1 / 40, *p_own], weights))
-    assert auto["p_value"] <= 1 / 40 / 0.8  # never weaker than the shared shuffles alone
+    p_rot = auto["components"]["gcmi-rot"]["p_value"]
+    # with 39 permutations gbm's test bottoms out at 3/40, 0.75 after a weight of 0.1: it
+    # gets none, and its share goes to the shared shuffles
+    assert [f["weight"] for f in auto["p_value_families"]] == [0.9, OWN_TEST_WEIGHT, 0.0]
+    assert "weighted Bonferroni (min p/w, weights 0.9, 0.1, 0)" in auto["permutation_scheme"]
+    assert "gbm's test has no weight" in auto["permutation_scheme"]
+    assert "--permutations 599 or more" in auto["permutation_scheme"]
+    assert auto["p_value"] == pytest.approx(weighted_bonferroni([1 / 40, p_rot], [0.9, 0.1]))
+    assert auto["p_value"] <= 1 / 40 / 0.9  # never weaker than the shared shuffles alone
+
+
+def test_a_family_that_cannot_reject_at_005_gives_its_share_to_the_others():
+    """The weights depend on the floors (permutations and folds), never on the data."""
+    from mitool.inference import family_weights
+
+    b = 100  # shared 1/101; gcmi-rot analytic (0); gbm 3 folds: 3/101, 0.30 after 0.1
+    assert family_weights([1 / (b + 1), 0.0, 3 / (b + 1)], shared=True) == [0.9, 0.1, 0.0]
+    b = 599  # 3/600 = 0.005: passes 0.05 at its weight, so it keeps it
+    assert family_weights([1 / (b + 1), 0.0, 3 / (b + 1)], shared=True) == \
+        pytest.approx([0.8, 0.1, 0.1])
+    assert family_weights([0.2, 0.3], shared=False) == [0.5, 0.5]  # no shared family
 
 
 def test_min_p_is_each_statistics_own_p_value_alone():

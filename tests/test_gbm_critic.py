@@ -137,3 +137,33 @@ def test_through_estimate_with_a_p_value_and_a_one_sided_interval():
     assert len(d["fold_p_values"]) == 3
     assert d["ci_kind"] == "lower bound only" and d["ci_high"] is None
     assert 0 < d["ci_low"] < res.result("gbm").mi
+
+
+def test_the_mixture_critic_stops_adding_modes_only_after_they_stop_paying():
+    """The mode search stops after ``GMM_PATIENCE`` mode counts that lower no BIC (the large
+    mixtures cost the most): on a Gaussian it stops at the small ones, on four well-apart
+    modes it still reaches four."""
+    from sklearn.mixture import GaussianMixture
+
+    from mitool.estimators import gbm_critic
+
+    fitted = []
+    real_fit = GaussianMixture.fit
+
+    def counting_fit(self, z, y=None):
+        fitted.append(self.n_components)
+        return real_fit(self, z)
+
+    rng = np.random.default_rng(0)
+    centres = np.array([[-4, -4, 0.0], [4, -4, 0], [-4, 4, 0], [4, 4, 0]])
+    modes = centres[rng.integers(0, 4, 3000)] + rng.standard_normal((3000, 3))
+    gauss = rng.standard_normal((3000, 3)) @ np.array([[1, 0.5, 0], [0, 1, 0.5], [0, 0, 1]])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(GaussianMixture, "fit", counting_fit)
+        four = gbm_critic._GmmRatio(modes[:, :2], modes[:, 2:], seed=0)
+        fitted_four, fitted[:] = list(fitted), []
+        one = gbm_critic._GmmRatio(gauss[:, :2], gauss[:, 2:], seed=0)
+    assert four.k == 4
+    assert one.k == 1
+    assert max(fitted) == 3  # k = 2 and 3 lowered no BIC: 4, 6 and 8 never fitted
+    assert sorted(set(fitted_four)) == [1, 2, 3, 4, 6, 8]  # two counts past the best, then no more

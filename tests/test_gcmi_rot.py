@@ -177,3 +177,43 @@ def test_a_side_that_whitens_to_one_column_is_gcmi_not_a_crash():
     v = 0.9 * u + np.sqrt(0.19) * rng.normal(size=600)
     r = run_estimator("gcmi-rot", prepared(np.c_[u, u], v[:, None]), seed=0)
     assert r.mi == pytest.approx(0.830, abs=0.08)
+
+
+def test_hand_written_adam_takes_torch_adams_steps_exactly():
+    """gcmi-rot's optimizer is torch.optim.Adam's update by hand (constructing a torch
+    optimizer imports torch._dynamo, seconds of a 5x5 default run): the same numbers."""
+    import torch
+
+    from mitool.estimators.gcmi_rot import _Adam
+
+    gen = torch.Generator().manual_seed(0)
+    ours = [torch.nn.Parameter(torch.randn(3, 4, generator=gen)),
+            torch.nn.Parameter(torch.randn(5, dtype=torch.float64, generator=gen))]
+    theirs = [torch.nn.Parameter(p.detach().clone()) for p in ours]
+    start = [p.detach().clone() for p in ours]
+    mine, ref = _Adam(ours, lr=1e-2), torch.optim.Adam(theirs, lr=1e-2)
+    for _ in range(7):
+        grads = [torch.randn(p.shape, dtype=p.dtype, generator=gen) for p in ours]
+        for opt, params in ((mine, ours), (ref, theirs)):
+            opt.zero_grad()
+            for p, g in zip(params, grads, strict=True):
+                p.grad = g.clone()
+            opt.step()
+    for a, b, s in zip(ours, theirs, start, strict=True):
+        assert torch.equal(a, b)
+        assert (a - s).abs().min() > 1e-3  # every entry moved: the steps were taken
+
+
+def test_fit_stops_when_the_validation_curve_is_flat_and_runs_on_where_it_rises(spiral_3x3):
+    """Longer training only while it pays (issue 24): on Gaussian sides no rotation helps
+    and the fit stops early, at the same answer; on the spiral it keeps going."""
+    gauss = synthetic.gaussian(3000, 3, 3, mi=0.8, seed=4)
+    data = prepared(gauss.x, gauss.y)
+    short = run_gcmi_rot(data, seed=0)
+    full = run_gcmi_rot(data, seed=0, config=RotConfig(min_gain=-1.0))  # never flat
+    assert full.details["steps"] == RotConfig().steps
+    assert short.details["steps"] <= 150
+    assert short.mi == pytest.approx(full.mi, abs=0.02)
+    assert short.mi == pytest.approx(0.8, abs=0.05)
+    spiral_run = run_gcmi_rot(spiral_3x3[0], seed=0)
+    assert spiral_run.details["steps"] >= 250

@@ -167,8 +167,7 @@ def run_one(cfg: Config, seed: int) -> dict:
         own = [f for f in fams[1:]] + [{"p_value": critic_floor, "floor": critic_floor}]
         ps = [fams[0]["p_value"]] + [f["p_value"] for f in own]
         ws = family_weights([fams[0]["floor"]] + [f["floor"] for f in own], shared=True)
-        p_floor = weighted_bonferroni([p for p, w in zip(ps, ws, strict=True) if w > 0],
-                                      [w for w in ws if w > 0])
+        p_floor = weighted_bonferroni(ps, ws)
     else:
         p_floor = d.get("p_value")
     return {"p_with_critic_floor": p_floor, "families": fams,"config": cfg.name, "seed": seed, "truth": truth, "mi": a.mi,

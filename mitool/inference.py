@@ -474,13 +474,14 @@ def _components_inference(result: EstimatorResult, data: PreparedData, opts: Run
     nulls = {n: parts[n].details.pop("_null", None) for n in parts}
     draws = {n: parts[n].details.pop("_draws", None) for n in parts}
     if spec.permutations:
-        families, floors, weights, named, labels = [], [], [], [], []
-        if cheap and all(nulls[n] is not None for n in cheap):
+        families, floors, named, labels = [], [], [], []
+        # a shared-shuffle family comes first and takes what the own tests leave
+        shared = bool(cheap) and all(nulls[n] is not None for n in cheap)
+        if shared:
             labels.append("+".join(cheap))
             observed = [float(parts[n].details.get("statistic", parts[n].mi)) for n in cheap]
             families.append(min_p_permutation(observed, [nulls[n] for n in cheap]))
             floors.append(1.0 / (1 + len(nulls[cheap[0]])))
-            weights.append(None)  # the rest, set below
             named.append(("Westfall-Young min-p over " + ", ".join(cheap) if len(cheap) > 1
                           else f"{cheap[0]}'s permutation test") + " on the same shuffles")
         for n in competing:
@@ -488,7 +489,6 @@ def _components_inference(result: EstimatorResult, data: PreparedData, opts: Run
                 continue
             families.append(parts[n].details["p_value"])
             floors.append(parts[n].details.get("p_value_floor", 0.0))
-            weights.append(OWN_TEST_WEIGHT)
             named.append(f"{n}'s own test")
             labels.append(n)
         prefix = "the reported maximum's test: "
@@ -496,17 +496,13 @@ def _components_inference(result: EstimatorResult, data: PreparedData, opts: Run
             prefix = f"the chosen component's test ({cheap[0]}): "
             named = [str(parts[cheap[0]].details.get("permutation_scheme"))]
         if families:
-            weights = family_weights(floors, shared=weights[0] is None)
-            kept = [i for i, w in enumerate(weights) if w > 0]
+            weights = family_weights(floors, shared=shared)
             result.details.update(
-                p_value=weighted_bonferroni([families[i] for i in kept],
-                                            [weights[i] for i in kept]),
-                permutations=spec.permutations,
+                p_value=weighted_bonferroni(families, weights), permutations=spec.permutations,
                 p_value_families=[{"test": lab, "p_value": p, "weight": w, "floor": f}
                                   for lab, p, w, f in zip(labels, families, weights, floors,
                                                           strict=True)],
-                p_value_floor=weighted_bonferroni([floors[i] for i in kept],
-                                                  [weights[i] for i in kept]),
+                p_value_floor=weighted_bonferroni(floors, weights),
                 permutation_scheme=prefix + "; ".join(named)
                 + ("; combined by weighted Bonferroni (min p/w, weights "
                    + ", ".join(f"{w:g}" for w in weights) + ")" if len(families) > 1 else "")

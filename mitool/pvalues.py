@@ -43,9 +43,8 @@ def min_p_permutation(observed: list[float], nulls: list[np.ndarray]) -> float:
 def weighted_bonferroni(p_values: list[float], weights: list[float]) -> float:
     """min(1, min_i p_i / w_i) with the weights summing to at most 1: a valid p-value
     under any dependence between the tests (Bonferroni with unequal shares of alpha, fixed
-    before seeing the data)."""
-    if not p_values:
-        return 1.0
-    if sum(weights) > 1 + 1e-9 or min(weights) <= 0:
-        raise ValueError("weights must be positive and sum to at most 1")
-    return float(min(1.0, min(p / w for p, w in zip(p_values, weights, strict=True))))
+    before seeing the data). A test with weight 0 has no share of alpha and cannot reject:
+    it is left out."""
+    if sum(weights) > 1 + 1e-9 or (weights and min(weights) < 0):
+        raise ValueError("weights must be 0 or more and sum to at most 1")
+    return float(min([1.0, *(p / w for p, w in zip(p_values, weights, strict=True) if w > 0)]))

@@ -120,6 +120,11 @@ def test_weighted_bonferroni():
     assert weighted_bonferroni([0.9, 0.001], [0.8, 0.2]) == pytest.approx(0.005)
     assert weighted_bonferroni([0.5, 0.5], [0.5, 0.5]) == 1.0
     assert weighted_bonferroni([], []) == 1.0
+    # a test with no share of alpha cannot reject, however small its p-value
+    assert weighted_bonferroni([0.03, 1e-9], [1.0, 0.0]) == pytest.approx(0.03)
+    assert weighted_bonferroni([1e-9], [0.0]) == 1.0
+    with pytest.raises(ValueError):
+        weighted_bonferroni([0.1, 0.1], [1.0, -0.1])
     with pytest.raises(ValueError):
         weighted_bonferroni([0.1, 0.1], [0.8, 0.8])
 

@@ -176,10 +176,10 @@ def _fit_batch(white, cfg: RotConfig, seed: int) -> list[dict]:
     fb = _rotations(models, tb.shape[2], cfg, gen)
     params = [q for f in (fa, fb) if f is not None for q in f.parameters()]
     steps_run = 0
-    if params and restarts > 0:
+    curve = _ValidationCurve(val, restarts, cfg) if params and restarts > 0 else None
+    if curve is not None:
         opt = _Adam(params, lr=cfg.lr)
         rows = torch.arange(models)[:, None]
-        curve = _ValidationCurve(val, restarts, cfg)
         for step in range(cfg.steps):
             if step % cfg.check_every == 0 and curve.flat(fa, fb):
                 break
@@ -195,12 +195,12 @@ def _fit_batch(white, cfg: RotConfig, seed: int) -> list[dict]:
             (-mi.sum()).backward()  # the models share no parameter: each gets its own gradient
             opt.step()
     out = []
+    scores = None if curve is None else curve.scores(fa, fb)  # (M,) on their own split's rows
     with torch.no_grad():
         for k, (xa_tr, xb_tr, xa_te, xb_te) in enumerate(white):
             va, vb = val[k]
             best, pick = float(_batch_gaussian_mi(va, vb)[0]), None  # the identity first
-            if params:  # every model on the validation rows at once, this split's scored
-                scores = _batch_gaussian_mi(*_all_models(fa, va, fb, vb))  # (M,)
+            if scores is not None:
                 for m in range(k * restarts, (k + 1) * restarts):
                     if float(scores[m]) > best:
                         best, pick = float(scores[m]), m
@@ -237,13 +237,17 @@ class _ValidationCurve:
             self.identity = _batch_gaussian_mi(self.a, self.b)  # (M,)
         self.best: list[np.ndarray] = []  # per check: (splits,) best gain so far
 
-    def flat(self, fa, fb) -> bool:
+    def scores(self, fa, fb):
+        """Each model's Gaussian MI on its split's validation rows, through its maps: (M,)."""
         import torch
 
         with torch.no_grad():
-            gain = (_batch_gaussian_mi(self.a if fa is None else fa(self.a),
-                                       self.b if fb is None else fb(self.b))
-                    - self.identity).numpy().reshape(-1, self.restarts).max(axis=1)
+            return _batch_gaussian_mi(self.a if fa is None else fa(self.a),
+                                      self.b if fb is None else fb(self.b))
+
+    def flat(self, fa, fb) -> bool:
+        gain = (self.scores(fa, fb) - self.identity).numpy().reshape(-1, self.restarts)
+        gain = gain.max(axis=1)  # (splits,)
         self.best.append(gain if not self.best else np.maximum(self.best[-1], gain))
         back = self.cfg.patience // self.cfg.check_every
         if len(self.best) <= back:
